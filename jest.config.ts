@@ -1,0 +1,26 @@
+import type { Config } from 'jest';
+
+/** One Jest project per workspace package; `pnpm test` runs them all. Integration tests start real local emulators. */
+const swc: Config['transform'] = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+
+const workspaces = [
+  'packages/transactions',
+  'services/ingest',
+  'services/stream-processor',
+  'services/batch-loader',
+];
+
+const config: Config = {
+  projects: workspaces.map((root) => ({
+    displayName: root.split('/').pop(),
+    rootDir: `<rootDir>/${root}`,
+    testEnvironment: 'node',
+    transform: swc,
+    testMatch: ['<rootDir>/**/*.test.ts'],
+    testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
+  })),
+};
+
+export default config;

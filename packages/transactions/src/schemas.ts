@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { DECIMAL_PATTERN, canonicalDecimal, formatMillis, lineTotalMillis } from './money';
+
+/** Limits an invoice must respect. The real data has invoices of up to 1,114 lines. */
+export const LIMITS = {
+  maxLinesPerInvoice: 5_000,
+  maxInvoicesPerBatch: 500,
+  maxTextLength: 500,
+} as const;
+
+export const INVOICE_NO_PATTERN = /^[CA]?\d{1,20}$/;
+/** Local wall-clock time of the store (the dataset is UK local time), seconds included, no offset. */
+export const LOCAL_DATETIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isValidLocalDateTime(text: string): boolean {
+  const match = LOCAL_DATETIME_PATTERN.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+export const InvoiceNo = z
+  .string()
+  .regex(INVOICE_NO_PATTERN, 'must be digits, optionally prefixed by C (cancellation) or A (adjustment), e.g. "536365"')
+  .meta({ description: 'Invoice number. A "C" prefix marks a cancellation, an "A" prefix a bad-debt adjustment.', examples: ['536365', 'C536379'] });
+
+export const LocalDateTime = z
+  .string()
+  .regex(LOCAL_DATETIME_PATTERN, 'must be a local date-time "YYYY-MM-DDTHH:mm:ss" (store time, no offset)')
+  .refine(isValidLocalDateTime, 'is not a real calendar date and time')
+  .meta({ description: 'Store-local wall-clock time (UK for the reference retailer), no offset.', examples: ['2010-12-01T08:26:00'] });
+
+const MONEY_MESSAGE = 'must be an exact decimal string with at most 3 decimals, e.g. "2.55" (money is never a float)';
+export const Money = z
+  .string({ error: MONEY_MESSAGE })
+  .regex(DECIMAL_PATTERN, MONEY_MESSAGE)
+  .meta({ description: 'Exact decimal amount in GBP as a string, at most 3 decimals.', examples: ['2.55', '0.001', '-11062.06'] });
+
+const Text = z.string().max(LIMITS.maxTextLength);
+
+/** One line of an invoice as a POS sends it. */
+export const InvoiceLine = z
+  .object({
+    stockCode: Text.min(1).meta({ description: 'Product or service code, kept as sent (e.g. "85123A", "POST", "BANK CHARGES").' }),
+    description: Text.nullable().meta({ description: 'Product description as sent (spaces, quotes and £ kept), or null when unknown.' }),
+    quantity: z
+      .number()
+      .int('must be a whole number')
+      .min(-1_000_000_000)
+      .max(1_000_000_000)
+      .meta({ description: 'Units; negative on cancellations.' }),
+    unitPrice: Money.meta({ description: 'Unit price in GBP, exact decimal string; negative only on adjustments.' }),
+    invoiceDate: LocalDateTime.optional().meta({
+      description: "This line's own timestamp, only when it differs from the invoice's (a few real invoices span a minute).",
+    }),
+  })
+  .strict()
+  .meta({ id: 'InvoiceLine' });
+
+/** An invoice as a POS sends it: the body of POST /invoices. */
+export const Invoice = z
+  .object({
+    invoiceNo: InvoiceNo,
+    invoiceDate: LocalDateTime,
+    customerId: z.string().regex(ID_PATTERN, 'must be 1-64 letters, digits, "_" or "-"').nullable().meta({
+      description: 'Customer id, or null for a guest sale.',
+      examples: ['17850', null],
+    }),
+    country: Text.min(1).meta({ description: 'Country of the customer, as sent.', examples: ['United Kingdom'] }),
+    storeId: z.string().regex(ID_PATTERN, 'must be 1-64 letters, digits, "_" or "-"').meta({ description: 'The POS store that sent the invoice.' }),
+    lines: z
+      .array(InvoiceLine)
+      .min(1, 'an invoice has at least one line')
+      .max(LIMITS.maxLinesPerInvoice, `an invoice has at most ${LIMITS.maxLinesPerInvoice} lines`)
+      .meta({ description: 'Lines in the order the POS recorded them; line numbers are their 1-based positions here.' }),
+  })
+  .strict()
+  .meta({ id: 'Invoice' });
+
+/** A batch of invoices in one request. */
+export const InvoiceBatch = z
+  .object({
+    invoices: z
+      .array(Invoice)
+      .min(1, 'a batch has at least one invoice')
+      .max(LIMITS.maxInvoicesPerBatch, `a batch has at most ${LIMITS.maxInvoicesPerBatch} invoices`),
+  })
+  .strict()
+  .meta({ id: 'InvoiceBatch' });
+
+export const PostInvoicesBody = z.union([Invoice, InvoiceBatch]).meta({ id: 'PostInvoicesBody' });
+
+export const InvoiceType = z.enum(['sale', 'cancellation', 'adjustment']);
+
+/** The line every sink stores: the sent values plus derived fields. Identity: (invoiceNo, lineNo). */
+export const NormalisedLine = z
+  .object({
+    invoiceNo: InvoiceNo,
+    lineNo: z.number().int().min(1),
+    invoiceType: InvoiceType,
+    invoiceDate: LocalDateTime,
+    customerId: z.string().nullable(),
+    country: z.string(),
+    storeId: z.string(),
+    stockCode: z.string(),
+    description: z.string().nullable(),
+    quantity: z.number().int(),
+    unitPrice: Money,
+    lineTotal: z.string().regex(DECIMAL_PATTERN),
+  })
+  .strict()
+  .meta({ id: 'NormalisedLine' });
+
+export type InvoiceLine = z.infer<typeof InvoiceLine>;
+export type Invoice = z.infer<typeof Invoice>;
+export type InvoiceBatch = z.infer<typeof InvoiceBatch>;
+export type PostInvoicesBody = z.infer<typeof PostInvoicesBody>;
+export type InvoiceType = z.infer<typeof InvoiceType>;
+export type NormalisedLine = z.infer<typeof NormalisedLine>;
+
+export function invoiceTypeOf(invoiceNo: string): InvoiceType {
+  if (invoiceNo.startsWith('C')) return 'cancellation';
+  if (invoiceNo.startsWith('A')) return 'adjustment';
+  return 'sale';
+}
+
+/** Derives the stored lines of a valid invoice. lineNo is the 1-based position as sent; values are kept as sent. */
+export function normaliseInvoice(invoice: Invoice): NormalisedLine[] {
+  const invoiceType = invoiceTypeOf(invoice.invoiceNo);
+  return invoice.lines.map((line, index) => ({
+    invoiceNo: invoice.invoiceNo,
+    lineNo: index + 1,
+    invoiceType,
+    invoiceDate: line.invoiceDate ?? invoice.invoiceDate,
+    customerId: invoice.customerId,
+    country: invoice.country,
+    storeId: invoice.storeId,
+    stockCode: line.stockCode,
+    description: line.description,
+    quantity: line.quantity,
+    unitPrice: canonicalDecimal(line.unitPrice) as string,
+    lineTotal: formatMillis(lineTotalMillis(line.quantity, line.unitPrice)),
+  }));
+}

@@ -1,0 +1,26 @@
+import { Readable } from 'node:stream';
+import { groupInvoices, type SourceItem } from '../src/group-invoices';
+import { readSource, readSourceRows, type RowResult } from '../src/source-rows';
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Reads CSV text (written as bytes in the given encoding) through the real reader. */
+export function rowsOf(text: string | Buffer, encoding: BufferEncoding = 'utf8'): Promise<RowResult[]> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, encoding) : text;
+  return collect(readSourceRows(Readable.from([bytes]), { file: 'test.csv' }));
+}
+
+export function invoicesOf(text: string | Buffer, encoding: BufferEncoding = 'utf8'): Promise<SourceItem[]> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, encoding) : text;
+  return collect(groupInvoices(readSourceRows(Readable.from([bytes]), { file: 'test.csv' })));
+}
+
+export async function itemsOfSource(path: string): Promise<SourceItem[]> {
+  return collect(groupInvoices(readSource(path)));
+}
+
+export const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
