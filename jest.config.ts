@@ -7,6 +7,8 @@ const swc: Config['transform'] = {
 
 const workspaces = [
   'packages/transactions',
+  'packages/local-stack',
+  'packages/pos-simulator',
   'services/ingest',
   'services/stream-processor',
   'services/batch-loader',
