@@ -3,7 +3,7 @@ import { DOCS } from '../src/emit-openapi';
 import { invoiceJsonSchema, openApiYaml } from '../src/openapi';
 import { normaliseInvoice, type Invoice } from '../src/schemas';
 import { parseInvoicesBody } from '../src/validation';
-import { toWarehouseRow, WAREHOUSE_COLUMNS } from '../src/warehouse';
+import { redshiftDdl, toWarehouseRow, WAREHOUSE_COLUMNS } from '../src/warehouse';
 
 const invoice = (overrides: Partial<Invoice> = {}): Invoice => ({
   invoiceNo: '536365',
@@ -86,5 +86,6 @@ describe('published contracts', () => {
   it('docs/openapi.yaml and the JSON Schema are what the schemas generate (run `pnpm openapi` if this fails)', () => {
     expect(readFileSync(DOCS.openApi, 'utf8')).toBe(openApiYaml());
     expect(JSON.parse(readFileSync(DOCS.jsonSchema, 'utf8'))).toEqual(invoiceJsonSchema());
+    expect(readFileSync(DOCS.redshiftDdl, 'utf8')).toBe(redshiftDdl());
   });
 });

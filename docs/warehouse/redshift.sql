@@ -1,0 +1,59 @@
+-- Generated from packages/transactions/src/warehouse.ts by `pnpm openapi`. Do not edit by hand.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER NOT NULL PRIMARY KEY,
+  name VARCHAR(200) NOT NULL,
+  applied_at TIMESTAMP NOT NULL
+);
+
+-- migration 1: invoice lines and their staging table
+
+CREATE TABLE IF NOT EXISTS invoice_lines (
+  invoice_no VARCHAR(24) NOT NULL,
+  line_no INTEGER NOT NULL,
+  invoice_type VARCHAR(16) NOT NULL,
+  invoice_date TIMESTAMP NOT NULL,
+  customer_id VARCHAR(64),
+  country VARCHAR(2000) NOT NULL,
+  store_id VARCHAR(64) NOT NULL,
+  stock_code VARCHAR(2000) NOT NULL,
+  description VARCHAR(2000),
+  quantity INTEGER NOT NULL,
+  unit_price NUMERIC(18,3) NOT NULL,
+  line_total NUMERIC(20,3) NOT NULL,
+  merged_at TIMESTAMP NOT NULL DEFAULT GETDATE(),
+  PRIMARY KEY (invoice_no, line_no)
+)
+DISTSTYLE KEY DISTKEY (invoice_no) COMPOUND SORTKEY (invoice_date, invoice_no);
+
+CREATE TABLE IF NOT EXISTS invoice_lines_staging (
+  invoice_no VARCHAR(24) NOT NULL,
+  line_no INTEGER NOT NULL,
+  invoice_type VARCHAR(16) NOT NULL,
+  invoice_date TIMESTAMP NOT NULL,
+  customer_id VARCHAR(64),
+  country VARCHAR(2000) NOT NULL,
+  store_id VARCHAR(64) NOT NULL,
+  stock_code VARCHAR(2000) NOT NULL,
+  description VARCHAR(2000),
+  quantity INTEGER NOT NULL,
+  unit_price NUMERIC(18,3) NOT NULL,
+  line_total NUMERIC(20,3) NOT NULL,
+  loaded_at TIMESTAMP NOT NULL DEFAULT GETDATE()
+)
+DISTSTYLE KEY DISTKEY (invoice_no);
+
+-- merge of staged rows (run in one transaction, e.g. by a scheduled query)
+BEGIN;
+LOCK invoice_lines_staging;
+MERGE INTO invoice_lines
+USING (
+  SELECT invoice_no, line_no, invoice_type, invoice_date, customer_id, country, store_id, stock_code, description, quantity, unit_price, line_total FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY invoice_no, line_no ORDER BY loaded_at DESC) AS copy_rank
+    FROM invoice_lines_staging
+  ) ranked WHERE copy_rank = 1
+) AS src
+ON invoice_lines.invoice_no = src.invoice_no AND invoice_lines.line_no = src.line_no
+WHEN MATCHED THEN UPDATE SET invoice_type = src.invoice_type, invoice_date = src.invoice_date, customer_id = src.customer_id, country = src.country, store_id = src.store_id, stock_code = src.stock_code, description = src.description, quantity = src.quantity, unit_price = src.unit_price, line_total = src.line_total, merged_at = GETDATE()
+WHEN NOT MATCHED THEN INSERT (invoice_no, line_no, invoice_type, invoice_date, customer_id, country, store_id, stock_code, description, quantity, unit_price, line_total, merged_at) VALUES (src.invoice_no, src.line_no, src.invoice_type, src.invoice_date, src.customer_id, src.country, src.store_id, src.stock_code, src.description, src.quantity, src.unit_price, src.line_total, GETDATE());
+DELETE FROM invoice_lines_staging;
+COMMIT;

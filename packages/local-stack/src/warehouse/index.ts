@@ -1,0 +1,4 @@
+export * from './loader';
+export * from './warehouse';
+export * from './embedded';
+export * from './postgres';

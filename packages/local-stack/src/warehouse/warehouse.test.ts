@@ -1,0 +1,80 @@
+import { formatMillisFixed, normaliseInvoice, parseMillis, sumDecimals, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type Invoice } from '@invoice-pipeline/transactions';
+import { Client } from 'pg';
+import { freePort } from '../ports';
+import { startEmbeddedWarehouse } from './embedded';
+import type { Warehouse } from './warehouse';
+
+const invoice: Invoice = {
+  invoiceNo: '536365',
+  invoiceDate: '2010-12-01T08:26:00',
+  customerId: null,
+  country: 'United Kingdom',
+  storeId: 'online',
+  lines: [
+    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
+    { stockCode: '21756', description: 'RECORD FRAME 7" SINGLE SIZE ', quantity: 48, unitPrice: '2.1' },
+    { stockCode: 'gift_0001_40', description: 'Dotcomgiftshop Gift Voucher £40.00', quantity: 1, unitPrice: '34.04' },
+    { stockCode: 'B', description: null, quantity: 1, unitPrice: '-11062.06' },
+  ],
+};
+const rows = normaliseInvoice(invoice).map(toWarehouseRow) as unknown as Record<string, unknown>[];
+const columns = WAREHOUSE_COLUMNS.map((c) => c.name);
+
+describe('the embedded warehouse', () => {
+  let warehouse: Warehouse;
+  let client: Client;
+
+  beforeAll(async () => {
+    warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    client = new Client({ connectionString: warehouse.url });
+    await client.connect();
+  }, 30_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await warehouse?.close();
+  });
+
+  it('is migrated once, idempotently', async () => {
+    expect(await warehouse.migrate()).toEqual([]);
+    const { rows: versions } = await client.query(`SELECT version FROM ${WAREHOUSE_TABLES.migrations}`);
+    expect(versions).toEqual([{ version: 1 }]);
+  });
+
+  it('loads a COPY into staging and merges it exactly once, even when delivered twice', async () => {
+    await warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, rows);
+    await warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, rows); // at-least-once redelivery
+    expect(await warehouse.mergeStaged()).toBe(8);
+    await warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, rows.slice(0, 2));
+    expect(await warehouse.mergeStaged()).toBe(2);
+    expect(await warehouse.mergeStaged()).toBe(0);
+
+    // Read back over the wire protocol, as psql or a BI tool would.
+    const { rows: lines } = await client.query(
+      `SELECT invoice_no, line_no, description, quantity, unit_price::text, line_total::text, customer_id, to_char(invoice_date, 'YYYY-MM-DD"T"HH24:MI:SS') AS invoice_date
+       FROM ${WAREHOUSE_TABLES.lines} ORDER BY line_no`,
+    );
+    expect(lines).toEqual(
+      rows.map((r) => ({
+        invoice_no: r.invoice_no,
+        line_no: r.line_no,
+        description: r.description,
+        quantity: r.quantity,
+        unit_price: Number(r.unit_price).toFixed(3),
+        line_total: Number(r.line_total).toFixed(3),
+        customer_id: null,
+        invoice_date: r.invoice_date,
+      })),
+    );
+    const { rows: sum } = await client.query(`SELECT sum(line_total)::text AS revenue, count(*)::int AS n FROM ${WAREHOUSE_TABLES.lines}`);
+    const expected = formatMillisFixed(parseMillis(sumDecimals(rows.map((r) => String(r.line_total)))) ?? 0n);
+    expect(expected).toBe('-10911.920');
+    expect(sum).toEqual([{ revenue: expected, n: 4 }]);
+  });
+
+  it('loads nothing of a COPY that fails part-way', async () => {
+    const broken = [...rows.map((r) => ({ ...r, invoice_no: 'C536379' })), { ...rows[0], quantity: 'six' }];
+    await expect(warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, broken)).rejects.toThrow();
+    expect(await warehouse.query(`SELECT count(*)::int AS n FROM ${WAREHOUSE_TABLES.staging}`)).toEqual([{ n: 0 }]);
+  });
+});

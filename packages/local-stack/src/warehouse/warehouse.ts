@@ -1,0 +1,75 @@
+import {
+  MIGRATIONS_TABLE_DDL,
+  WAREHOUSE_MIGRATIONS,
+  WAREHOUSE_TABLES,
+  mergeStagedStatements,
+  type WarehouseDialect,
+} from '@invoice-pipeline/transactions';
+import type { WarehouseLoader } from './loader';
+
+export interface SqlQuery {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** A transaction: queries plus the engine's fastest bulk load (COPY where possible). */
+export interface SqlTransaction extends SqlQuery {
+  bulkInsert(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+}
+
+/** A SQL session: the embedded PGlite in-process, or a `pg` pool for a real Postgres. */
+export interface SqlSession extends SqlQuery {
+  /** Runs `work` in one transaction (BEGIN/COMMIT, ROLLBACK on error). */
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+}
+
+/** The warehouse the local stack runs: migrations, COPY-equivalent loads, the staged-row merge. */
+export class Warehouse implements WarehouseLoader {
+  readonly dialect: WarehouseDialect = 'postgres';
+
+  constructor(
+    /** Connection URL for clients (`psql`, `pg`, BI tools). */
+    readonly url: string,
+    private readonly session: SqlSession,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.session.query<T>(sql, params);
+  }
+
+  /** Applies the migrations not yet applied, each in its own transaction. Idempotent. */
+  async migrate(): Promise<number[]> {
+    await this.session.query(MIGRATIONS_TABLE_DDL);
+    const applied = new Set((await this.session.query<{ version: number }>(`SELECT version FROM ${WAREHOUSE_TABLES.migrations}`)).map((r) => Number(r.version)));
+    const done: number[] = [];
+    for (const migration of WAREHOUSE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await this.session.transaction(async (tx) => {
+        for (const statement of migration.statements(this.dialect)) await tx.query(statement);
+        await tx.query(`INSERT INTO ${WAREHOUSE_TABLES.migrations} (version, name, applied_at) VALUES ($1, $2, now())`, [migration.version, migration.name]);
+      });
+      done.push(migration.version);
+    }
+    return done;
+  }
+
+  /** COPY-equivalent: all rows or none, in one transaction. */
+  async copyRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    if (rows.length === 0) return;
+    await this.session.transaction((tx) => tx.bulkInsert(table, columns, rows));
+  }
+
+  /** Moves staged rows into invoice_lines (one row per key). Returns how many staged rows were consumed. */
+  async mergeStaged(): Promise<number> {
+    return this.session.transaction(async (tx) => {
+      const [{ staged } = { staged: 0 }] = await tx.query<{ staged: number }>(`SELECT count(*)::int AS staged FROM ${WAREHOUSE_TABLES.staging}`);
+      if (Number(staged) === 0) return 0;
+      for (const statement of mergeStagedStatements(this.dialect)) await tx.query(statement);
+      return Number(staged);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
