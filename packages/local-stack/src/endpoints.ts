@@ -1,0 +1,58 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+export const LOCAL_REGION = 'eu-west-2';
+export const LOCAL_ACCOUNT = '000000000000';
+/** The emulators accept any credentials; the SDK and the AWS CLI still want some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** The default state folder of the local stack: `.local/` at the repository root. */
+export const DEFAULT_LOCAL_DIR = resolve(__dirname, '../../../.local');
+
+/** One provisioned resource: its CloudFormation type, physical name and ARN. */
+export interface ProvisionedResource {
+  type: string;
+  name: string;
+  arn: string;
+}
+
+/** What `.local/endpoints.json` holds: everything a client needs to find the local stack without guessing. */
+export interface Endpoints {
+  stage: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  kinesis: string;
+  dynamodb: string;
+  s3: string;
+  firehose: string;
+  warehouse: { url: string };
+  /** The ingest API under serverless-offline, once started. */
+  api?: { url: string; key: string };
+  dashboard?: string;
+  /** Per service: logical id -> provisioned resource. */
+  resources: Record<string, Record<string, ProvisionedResource>>;
+  /** Per service: stack outputs, as compose passes them between services. */
+  outputs: Record<string, Record<string, string>>;
+}
+
+export function endpointsFile(dir: string): string {
+  return resolve(dir, 'endpoints.json');
+}
+
+/** Writes atomically, so a reader never sees half a file. */
+export async function writeEndpoints(dir: string, endpoints: Endpoints): Promise<string> {
+  const file = endpointsFile(dir);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return file;
+}
+
+export async function readEndpoints(dir = DEFAULT_LOCAL_DIR): Promise<Endpoints> {
+  const file = endpointsFile(dir);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Endpoints;
+  } catch (error) {
+    throw new Error(`cannot read ${file}: is the local stack running (pnpm stack)? ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,154 @@
+import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, ResourceInUseException as StreamInUseException } from '@aws-sdk/client-kinesis';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { LocalClients } from './clients';
+import { LOCAL_ACCOUNT, type ProvisionedResource } from './endpoints';
+import { resolveIntrinsics } from './intrinsics';
+import type { ProvisionedResourceLike } from './provision-types';
+import { printService, readCompose, REPO_ROOT, type CfnResource, type ServiceDefinition } from './service-definitions';
+
+/** What the local Firehose must offer the provisioner. */
+export interface DeliveryStreamHost {
+  createDeliveryStream(name: string, properties: Record<string, unknown>): Promise<unknown> | unknown;
+}
+
+export interface ProvisionOptions {
+  stage: string;
+  region: string;
+  clients: Pick<LocalClients, 'kinesis' | 'dynamodb' | 's3'>;
+  firehose: DeliveryStreamHost;
+  root?: string;
+}
+
+export interface ProvisionResult {
+  resources: Record<string, Record<string, ProvisionedResource>>;
+  outputs: Record<string, Record<string, string>>;
+  /** Resources declared by the services that have no local counterpart, and why. */
+  notEmulated: Array<{ service: string; logicalId: string; type: string; reason: string }>;
+}
+
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::Kinesis::Stream': 'Name',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::KinesisFirehose::DeliveryStream': 'DeliveryStreamName',
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::IAM::Role': 'RoleName',
+};
+
+const NOT_EMULATED: Record<string, string> = {
+  'AWS::SQS::Queue': 'no local SQS: the on-failure destination is an AWS event-source-mapping feature; offline, failed batches are reported by the processor',
+  'AWS::IAM::Role': 'no IAM locally: the emulators accept any credentials',
+};
+
+/** Physical name, Ref value and ARN of a resource, as CloudFormation would give them. */
+function identify(logicalId: string, resource: CfnResource, region: string): ProvisionedResourceLike {
+  const nameProperty = NAME_PROPERTY[resource.Type];
+  const declared = nameProperty ? resource.Properties?.[nameProperty] : undefined;
+  const name = typeof declared === 'string' ? declared : logicalId;
+  switch (resource.Type) {
+    case 'AWS::Kinesis::Stream':
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:kinesis:${region}:${LOCAL_ACCOUNT}:stream/${name}` };
+    case 'AWS::DynamoDB::Table':
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${name}` };
+    case 'AWS::S3::Bucket':
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:s3:::${name}` };
+    case 'AWS::KinesisFirehose::DeliveryStream':
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:firehose:${region}:${LOCAL_ACCOUNT}:deliverystream/${name}` };
+    case 'AWS::SQS::Queue':
+      return { type: resource.Type, name, ref: `https://sqs.${region}.amazonaws.com/${LOCAL_ACCOUNT}/${name}`, arn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT}:${name}` };
+    case 'AWS::IAM::Role':
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}` };
+    default:
+      return { type: resource.Type, name, ref: name, arn: `arn:aws:local:${region}:${LOCAL_ACCOUNT}:${logicalId}` };
+  }
+}
+
+async function ignoreExisting(create: Promise<unknown>, ...existing: Array<abstract new (...args: never[]) => Error>): Promise<void> {
+  try {
+    await create;
+  } catch (error) {
+    if (!existing.some((type) => error instanceof type)) throw error;
+  }
+}
+
+async function createResource(resource: CfnResource, identity: ProvisionedResourceLike, properties: Record<string, unknown>, options: ProvisionOptions): Promise<boolean> {
+  const { clients } = options;
+  switch (resource.Type) {
+    case 'AWS::Kinesis::Stream':
+      await ignoreExisting(clients.kinesis.send(new CreateStreamCommand({ StreamName: identity.name, ShardCount: Number(properties.ShardCount ?? 1) })), StreamInUseException);
+      return true;
+    case 'AWS::DynamoDB::Table': {
+      const input: CreateTableCommandInput = {
+        TableName: identity.name,
+        AttributeDefinitions: properties.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+        KeySchema: properties.KeySchema as CreateTableCommandInput['KeySchema'],
+        GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'],
+        BillingMode: properties.BillingMode as CreateTableCommandInput['BillingMode'],
+      };
+      await ignoreExisting(clients.dynamodb.send(new CreateTableCommand(input)), ResourceInUseException);
+      return true;
+    }
+    case 'AWS::S3::Bucket':
+      await ignoreExisting(clients.s3.send(new CreateBucketCommand({ Bucket: identity.name })), BucketAlreadyOwnedByYou);
+      return true;
+    case 'AWS::KinesisFirehose::DeliveryStream':
+      await options.firehose.createDeliveryStream(identity.name, properties);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Creates one service's resources (streams and buckets before the delivery streams that read or write them). */
+async function provisionService(definition: ServiceDefinition, options: ProvisionOptions, result: ProvisionResult): Promise<Record<string, string>> {
+  const identities = Object.fromEntries(Object.entries(definition.resources).map(([id, resource]) => [id, identify(id, resource, options.region)]));
+  const ordered = Object.entries(definition.resources).sort(([, a], [, b]) => Number(a.Type === 'AWS::KinesisFirehose::DeliveryStream') - Number(b.Type === 'AWS::KinesisFirehose::DeliveryStream'));
+  const provisioned: Record<string, ProvisionedResource> = {};
+  for (const [logicalId, resource] of ordered) {
+    const identity = identities[logicalId] as ProvisionedResourceLike;
+    const properties = resolveIntrinsics(resource.Properties ?? {}, identities) as Record<string, unknown>;
+    if (await createResource(resource, identity, properties, options)) {
+      provisioned[logicalId] = { type: identity.type, name: identity.name, arn: identity.arn };
+    } else {
+      result.notEmulated.push({ service: definition.key, logicalId, type: resource.Type, reason: NOT_EMULATED[resource.Type] ?? 'not emulated locally' });
+    }
+  }
+  result.resources[definition.key] = provisioned;
+  return Object.fromEntries(Object.entries(definition.outputs).map(([name, output]) => [name, String(resolveIntrinsics(output.Value, identities))]));
+}
+
+/**
+ * Provisions every service of serverless-compose.yml for a stage, from each service's own resolved definition
+ * (`sls print`), passing outputs to the services that take them as params, as compose does on deploy.
+ */
+export async function provisionServices(options: ProvisionOptions): Promise<ProvisionResult> {
+  const compose = await readCompose(options.root ?? REPO_ROOT);
+  const result: ProvisionResult = { resources: {}, outputs: {}, notEmulated: [] };
+  const pending = new Map(compose.map((service) => [service.key, service]));
+  while (pending.size > 0) {
+    // Services whose params are all available run together (`sls print` takes seconds each).
+    const ready = [...pending.values()].filter((service) =>
+      Object.values(service.params).every((param) => typeof param === 'string' || result.outputs[param.service]),
+    );
+    if (ready.length === 0) throw new Error(`serverless-compose.yml: circular or unknown output references among ${[...pending.keys()].join(', ')}`);
+    const definitions = await Promise.all(
+      ready.map((service) => {
+        const params = Object.fromEntries(
+          Object.entries(service.params).map(([name, param]) => {
+            if (typeof param === 'string') return [name, param];
+            const value = result.outputs[param.service]?.[param.output];
+            if (value === undefined) throw new Error(`serverless-compose.yml: ${service.key} takes ${name} from ${param.service}.${param.output}, which is not an output`);
+            return [name, value];
+          }),
+        );
+        return printService(service.key, service.path, options.stage, params);
+      }),
+    );
+    for (const definition of definitions) {
+      result.outputs[definition.key] = await provisionService(definition, options, result);
+      pending.delete(definition.key);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { normaliseInvoice, toWarehouseRow, type Invoice } from '@invoice-pipeline/transactions';
+import { Client } from 'pg';
+import { gunzipSync } from 'node:zlib';
+import { endpointsFile, type Endpoints } from './endpoints';
+import { startTestStack } from './test-stack';
+
+const run = promisify(execFile);
+
+const invoice: Invoice = {
+  invoiceNo: '536365',
+  invoiceDate: '2010-12-01T08:26:00',
+  customerId: '17850',
+  country: 'United Kingdom',
+  storeId: 'online',
+  lines: [
+    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
+    { stockCode: '71053', description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' },
+  ],
+};
+
+describe('the local stack', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let endpoints: Endpoints;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    endpoints = stack.endpoints;
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 30_000);
+
+  it('writes endpoints.json with every endpoint and the resources provisioned from the services', async () => {
+    const written = JSON.parse(await readFile(endpointsFile(stack.dir), 'utf8')) as Endpoints;
+    expect(written).toEqual(endpoints);
+    for (const url of [endpoints.kinesis, endpoints.dynamodb, endpoints.s3, endpoints.firehose]) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoints.warehouse.url).toMatch(/^postgres:\/\/.+@127\.0\.0\.1:\d+\//);
+    expect(endpoints.outputs.ingest).toEqual({ StreamName: 'invoice-ingest-local-invoices', StreamArn: expect.stringContaining(':stream/invoice-ingest-local-invoices') });
+    expect(endpoints.outputs['stream-processor']).toMatchObject({ TableName: 'invoice-stream-processor-local-invoices' });
+    expect(Object.keys(endpoints.resources['stream-processor'] ?? {})).toEqual(
+      expect.arrayContaining(['InvoiceTable', 'ArchiveBucket', 'StagingBucket', 'RawArchiveDeliveryStream', 'WarehouseDeliveryStream']),
+    );
+    expect(stack.provisioned.notEmulated.map((r) => r.type)).toEqual(expect.arrayContaining(['AWS::SQS::Queue', 'AWS::IAM::Role']));
+  });
+
+  it('serves the invoice stream on Kinesis', async () => {
+    const StreamName = endpoints.outputs.ingest?.StreamName as string;
+    const { StreamDescription } = await stack.clients.kinesis.send(new DescribeStreamCommand({ StreamName }));
+    expect(StreamDescription?.StreamStatus).toBe('ACTIVE');
+    const put = await stack.clients.kinesis.send(new PutRecordCommand({ StreamName, PartitionKey: invoice.invoiceNo, Data: Buffer.from(JSON.stringify(invoice)) }));
+    const { ShardIterator } = await stack.clients.kinesis.send(
+      new GetShardIteratorCommand({ StreamName, ShardId: put.ShardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: put.SequenceNumber }),
+    );
+    const { Records = [] } = await stack.clients.kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    expect(JSON.parse(Buffer.from(Records[0]?.Data ?? []).toString())).toEqual(invoice);
+  });
+
+  it('serves the invoice table on DynamoDB, with its sparse customer index', async () => {
+    const TableName = endpoints.outputs['stream-processor']?.TableName as string;
+    const { Table } = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byCustomer']);
+    await stack.clients.dynamodb.send(new PutItemCommand({ TableName, Item: { pk: { S: 'INVOICE#536365' }, sk: { S: 'HEADER' } } }));
+    const { Item } = await stack.clients.dynamodb.send(new GetItemCommand({ TableName, Key: { pk: { S: 'INVOICE#536365' }, sk: { S: 'HEADER' } } }));
+    expect(Item?.sk?.S).toBe('HEADER');
+  });
+
+  it('serves the buckets on S3, storing bodies byte for byte', async () => {
+    const { Buckets = [] } = await stack.clients.s3.send(new ListBucketsCommand({}));
+    const bucket = endpoints.resources['stream-processor']?.ArchiveBucket?.name as string;
+    expect(Buckets.map((b) => b.Name)).toEqual(expect.arrayContaining([bucket, endpoints.resources['batch-loader']?.DumpsBucket?.name]));
+    const body = 'Dotcomgiftshop Gift Voucher £40.00\r\n';
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'check/voucher.txt', Body: body }));
+    const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'check/voucher.txt' }));
+    expect(await object.Body?.transformToString()).toBe(body);
+  });
+
+  it('delivers lines through the local Firehose into the warehouse, merged once per (invoice_no, line_no)', async () => {
+    const DeliveryStreamName = endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
+    const records = normaliseInvoice(invoice).map((line) => ({ Data: Buffer.from(`${JSON.stringify(toWarehouseRow(line))}\n`) }));
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const reply = await stack.clients.firehose.send(new PutRecordBatchCommand({ DeliveryStreamName, Records: records }));
+      expect(reply.FailedPutCount).toBe(0);
+    }
+    await stack.firehose.flush();
+    await stack.mergeWarehouse();
+    const client = new Client({ connectionString: endpoints.warehouse.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT invoice_no, line_no, line_total::text FROM invoice_lines WHERE invoice_no = '536365' ORDER BY line_no");
+      expect(rows).toEqual([
+        { invoice_no: '536365', line_no: 1, line_total: '15.300' },
+        { invoice_no: '536365', line_no: 2, line_total: '20.340' },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('archives every record of the invoice stream to S3 under a date partition, gzip', async () => {
+    await stack.firehose.flush();
+    const Bucket = endpoints.resources['stream-processor']?.ArchiveBucket?.name as string;
+    const { Contents = [] } = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'raw/' }));
+    expect(Contents.length).toBeGreaterThan(0);
+    expect(Contents[0]?.Key).toMatch(/^raw\/dt=\d{4}-\d{2}-\d{2}\//);
+    const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket, Key: Contents[0]?.Key }));
+    const text = gunzipSync(Buffer.from(await (object.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())))).toString();
+    expect(text).toContain('"invoiceNo":"536365"');
+  });
+
+  it('answers the AWS CLI and psql as the README shows', async () => {
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: endpoints.region, AWS_PAGER: '' };
+    const aws = (...args: string[]) => run('aws', args, { env }).then(({ stdout }) => stdout);
+    const stream = JSON.parse(await aws('--endpoint-url', endpoints.kinesis, 'kinesis', 'describe-stream', '--stream-name', endpoints.outputs.ingest?.StreamName as string));
+    expect(stream.StreamDescription.StreamStatus).toBe('ACTIVE');
+    const table = JSON.parse(await aws('--endpoint-url', endpoints.dynamodb, 'dynamodb', 'describe-table', '--table-name', endpoints.outputs['stream-processor']?.TableName as string));
+    expect(table.Table.TableStatus).toBe('ACTIVE');
+    expect(await aws('--endpoint-url', endpoints.s3, 's3', 'ls')).toContain(endpoints.resources['stream-processor']?.ArchiveBucket?.name);
+    const { stdout } = await run('psql', [endpoints.warehouse.url, '-At', '-c', 'select 1']);
+    expect(stdout.trim()).toBe('1');
+  }, 60_000);
+});

@@ -1,0 +1,127 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { localClients, type LocalClients } from './clients';
+import { startDynamoDb, startKinesis, startS3, type RunningServer } from './emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, writeEndpoints, type Endpoints } from './endpoints';
+import { startLocalFirehose, type LocalFirehose } from './firehose';
+import { freePort } from './ports';
+import { provisionServices, type ProvisionResult } from './provision';
+import { connectWarehouse, startEmbeddedWarehouse, type Warehouse } from './warehouse';
+
+/** Fixed ports of `pnpm stack`, so the AWS CLI and psql commands in the README work as written. */
+export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, warehouse: 5439 } as const;
+export type StackPorts = Record<keyof typeof DEFAULT_PORTS, number>;
+
+export interface StackOptions {
+  /** State folder: data of every emulator and endpoints.json. */
+  dir: string;
+  /** Start from empty data. */
+  fresh?: boolean;
+  /** 0 for a free port (tests); DEFAULT_PORTS otherwise. */
+  ports?: Partial<StackPorts>;
+  /** A real Postgres instead of the embedded one (e.g. from WAREHOUSE_URL). */
+  warehouseUrl?: string;
+  /** Serverless stage whose resources are provisioned. */
+  stage?: string;
+  /** How often staged warehouse rows are merged (the deployed pipeline runs the same merge on a schedule). */
+  mergeIntervalMs?: number;
+  /** Firehose buffering interval override for every delivery stream, in seconds. */
+  firehoseBufferSeconds?: number;
+  log?: (message: string) => void;
+}
+
+export interface LocalStack {
+  endpoints: Endpoints;
+  clients: LocalClients;
+  warehouse: Warehouse;
+  firehose: LocalFirehose;
+  provisioned: ProvisionResult;
+  /** Merges staged warehouse rows now (also runs on a timer). */
+  mergeWarehouse(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Stops what was started, last first, and reports every failure rather than the first. */
+async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
+  const errors: unknown[] = [];
+  for (const stop of stoppers.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, 'some parts of the local stack did not stop cleanly');
+}
+
+/**
+ * Starts the offline AWS: Kinesis, DynamoDB, S3, a local Firehose and the warehouse, provisions every service's
+ * resources from its own definition and writes endpoints.json. On any failure, whatever started is stopped.
+ */
+export async function startStack(options: StackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const stage = options.stage ?? 'local';
+  const ports: StackPorts = { ...DEFAULT_PORTS, ...options.ports };
+  if (options.fresh) {
+    for (const part of ['kinesis', 'dynamodb', 's3', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
+  }
+  await mkdir(options.dir, { recursive: true });
+
+  const stoppers: Array<() => Promise<void>> = [];
+  const track = (server: RunningServer) => {
+    stoppers.push(server.stop);
+    return server;
+  };
+  try {
+    const [kinesis, dynamodb, s3] = await Promise.all([
+      startKinesis({ port: ports.kinesis, dataDir: join(options.dir, 'kinesis') }).then(track),
+      startDynamoDb({ port: ports.dynamodb, dataDir: join(options.dir, 'dynamodb') }).then(track),
+      startS3({ port: ports.s3, dataDir: join(options.dir, 's3') }).then(track),
+    ]);
+    const warehouse = options.warehouseUrl
+      ? await connectWarehouse(options.warehouseUrl)
+      : await startEmbeddedWarehouse({ port: ports.warehouse || (await freePort()), dataDir: join(options.dir, 'warehouse') });
+    stoppers.push(() => warehouse.close());
+    log(`kinesis ${kinesis.endpoint}, dynamodb ${dynamodb.endpoint}, s3 ${s3.endpoint}, warehouse ${warehouse.url}`);
+
+    const base = { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, kinesis: kinesis.endpoint, dynamodb: dynamodb.endpoint, s3: s3.endpoint };
+    const sdk = localClients({ ...base, firehose: 'http://127.0.0.1:1' });
+    stoppers.push(async () => sdk.destroy());
+    const firehose = await startLocalFirehose({
+      port: ports.firehose,
+      s3: sdk.s3,
+      kinesis: sdk.kinesis,
+      warehouse,
+      bufferIntervalSeconds: options.firehoseBufferSeconds,
+      log,
+    });
+    stoppers.push(() => firehose.stop());
+
+    const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: sdk, firehose });
+    for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
+
+    let merging: Promise<number> = Promise.resolve(0);
+    const mergeWarehouse = () => (merging = merging.then(() => warehouse.mergeStaged(), () => warehouse.mergeStaged()));
+    const mergeTimer = setInterval(() => void mergeWarehouse().catch((error: Error) => log(`warehouse merge failed, will retry: ${error.message}`)), options.mergeIntervalMs ?? 2_000);
+    stoppers.push(async () => {
+      clearInterval(mergeTimer);
+      await merging.catch(() => undefined);
+    });
+
+    const endpoints: Endpoints = {
+      stage,
+      ...base,
+      firehose: firehose.endpoint,
+      warehouse: { url: warehouse.url },
+      resources: provisioned.resources,
+      outputs: provisioned.outputs,
+    };
+    await writeEndpoints(options.dir, endpoints);
+    const clients = localClients(endpoints);
+    stoppers.push(async () => clients.destroy());
+    return { endpoints, clients, warehouse, firehose, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
+  } catch (error) {
+    await stopAll(stoppers).catch(() => undefined);
+    throw error;
+  }
+}
