@@ -7,3 +7,4 @@ export * from './service-definitions';
 export * from './stack';
 export * from './test-stack';
 export * from './warehouse';
+export * from './kinesis-event-source';

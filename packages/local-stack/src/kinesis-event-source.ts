@@ -1,0 +1,232 @@
+import {
+  DescribeStreamCommand,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+} from '@aws-sdk/client-kinesis';
+
+/**
+ * A local Kinesis event source mapping: what Lambda does between a stream and a function, done faithfully enough to
+ * test failure handling offline (serverless-offline-kinesis retries a failing batch forever and ignores partial
+ * batch responses, so a poison record would block the shard and reported failures would be dropped).
+ *
+ * Emulated: per-shard polling in order, BatchSize, ReportBatchItemFailures (resume from the first failed sequence
+ * number), BisectBatchOnFunctionError, MaximumRetryAttempts, an on-failure destination (a callback receiving the
+ * failed records' positions, as Lambda's SQS destination receives them), TRIM_HORIZON or LATEST.
+ * Not emulated: MaximumBatchingWindowInSeconds (batches are whatever one GetRecords returns, up to BatchSize),
+ * ParallelizationFactor, tumbling windows, enhanced fan-out, record age limits (retries are bounded by count).
+ */
+
+export interface KinesisEventRecord {
+  kinesis: {
+    kinesisSchemaVersion: '1.0';
+    partitionKey: string;
+    sequenceNumber: string;
+    data: string;
+    approximateArrivalTimestamp: number;
+  };
+  eventSource: 'aws:kinesis';
+  eventVersion: '1.0';
+  eventID: string;
+  eventName: 'aws:kinesis:record';
+  invokeIdentityArn: string;
+  awsRegion: string;
+  eventSourceARN: string;
+}
+
+export interface BatchResult {
+  /** The function threw (or Lambda reported an unhandled error). */
+  functionError?: string;
+  batchItemFailures?: Array<{ itemIdentifier: string }>;
+}
+
+export interface FailedBatch {
+  shardId: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  batchSize: number;
+  reason: string;
+  records: KinesisEventRecord[];
+}
+
+export interface EventSourceOptions {
+  kinesis: KinesisClient;
+  streamName: string;
+  streamArn: string;
+  region: string;
+  invoke: (event: { Records: KinesisEventRecord[] }) => Promise<BatchResult>;
+  onFailure: (failed: FailedBatch) => Promise<void>;
+  batchSize?: number;
+  maximumRetryAttempts?: number;
+  bisectBatchOnFunctionError?: boolean;
+  reportBatchItemFailures?: boolean;
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  pollIntervalMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface EventSourceStats {
+  invocations: number;
+  recordsDelivered: number;
+  retries: number;
+  recordsSentToOnFailure: number;
+  /** Records read from the stream and not yet fully processed. */
+  inFlight: number;
+}
+
+export interface RunningEventSource {
+  stats(): EventSourceStats;
+  /** Resolves once every record written to the stream before the call has been processed or sent on-failure. */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function toEventRecord(record: KinesisRecord, shardId: string, options: EventSourceOptions): KinesisEventRecord {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber: record.SequenceNumber ?? '',
+      data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
+      approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${record.SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/local',
+    awsRegion: options.region,
+    eventSourceARN: options.streamArn,
+  };
+}
+
+export async function startKinesisEventSource(options: EventSourceOptions): Promise<RunningEventSource> {
+  const log = options.log ?? (() => undefined);
+  const batchSize = options.batchSize ?? 100;
+  const maxRetries = options.maximumRetryAttempts ?? 3;
+  const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, retries: 0, recordsSentToOnFailure: 0, inFlight: 0 };
+  let running = true;
+  const lastSequence = new Map<string, string>();
+  const { StreamDescription } = await options.kinesis.send(new DescribeStreamCommand({ StreamName: options.streamName }));
+  const shards = (StreamDescription?.Shards ?? []).map((s) => s.ShardId as string);
+
+  /** Delivers one batch with Lambda's retry rules; returns when every record is processed or sent on-failure. */
+  async function deliver(shardId: string, records: KinesisEventRecord[], attempt = 0): Promise<void> {
+    if (records.length === 0) return;
+    stats.invocations += 1;
+    let result: BatchResult;
+    try {
+      result = await options.invoke({ Records: records });
+    } catch (error) {
+      result = { functionError: (error as Error).message };
+    }
+    if (!result.functionError && options.reportBatchItemFailures && result.batchItemFailures?.length) {
+      // Lambda resumes from the lowest reported sequence number; everything before it is done.
+      const failed = result.batchItemFailures.map((f) => f.itemIdentifier);
+      const index = records.findIndex((r) => failed.includes(r.kinesis.sequenceNumber));
+      if (index < 0) {
+        result = { functionError: `batchItemFailures names unknown sequence numbers: ${failed.join(', ')}` };
+      } else {
+        stats.recordsDelivered += index;
+        stats.inFlight -= index;
+        return retry(shardId, records.slice(index), attempt, `reported item failure at ${records[index]?.kinesis.sequenceNumber}`);
+      }
+    }
+    if (result.functionError) return retry(shardId, records, attempt, result.functionError);
+    stats.recordsDelivered += records.length;
+    stats.inFlight -= records.length;
+  }
+
+  async function retry(shardId: string, records: KinesisEventRecord[], attempt: number, reason: string): Promise<void> {
+    if (attempt >= maxRetries) {
+      await options.onFailure({
+        shardId,
+        startSequenceNumber: records[0]?.kinesis.sequenceNumber ?? '',
+        endSequenceNumber: records.at(-1)?.kinesis.sequenceNumber ?? '',
+        batchSize: records.length,
+        reason,
+        records,
+      });
+      stats.recordsSentToOnFailure += records.length;
+      stats.inFlight -= records.length;
+      log(`event source: ${records.length} record(s) of ${shardId} sent on-failure after ${attempt + 1} attempts: ${reason}`);
+      return;
+    }
+    stats.retries += 1;
+    await sleep(Math.min(50 * 2 ** attempt, 1_000));
+    if (options.bisectBatchOnFunctionError && records.length > 1) {
+      // Bisection halves the batch; each half gets the remaining attempts, so a poison record ends up alone.
+      const middle = Math.ceil(records.length / 2);
+      await deliver(shardId, records.slice(0, middle), attempt + 1);
+      await deliver(shardId, records.slice(middle), attempt + 1);
+      return;
+    }
+    await deliver(shardId, records, attempt + 1);
+  }
+
+  async function pollShard(shardId: string): Promise<void> {
+    const iterator = async () => {
+      const after = lastSequence.get(shardId);
+      const input = after
+        ? { StreamName: options.streamName, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: after }
+        : { StreamName: options.streamName, ShardId: shardId, ShardIteratorType: options.startingPosition ?? 'TRIM_HORIZON' };
+      return (await options.kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
+    };
+    let shardIterator = await iterator();
+    while (running && shardIterator) {
+      try {
+        const reply = await options.kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: batchSize }));
+        const records = reply.Records ?? [];
+        if (records.length > 0) {
+          stats.inFlight += records.length;
+          await deliver(shardId, records.map((r) => toEventRecord(r, shardId, options)));
+          lastSequence.set(shardId, records.at(-1)?.SequenceNumber as string);
+        }
+        shardIterator = reply.NextShardIterator;
+        if (records.length === 0) await sleep(options.pollIntervalMs ?? 200);
+      } catch (error) {
+        if (!running) return;
+        if (!(error instanceof ExpiredIteratorException)) log(`event source: polling ${shardId} failed, retrying: ${(error as Error).message}`);
+        await sleep(500);
+        shardIterator = await iterator().catch(() => shardIterator);
+      }
+    }
+  }
+
+  const pollers = shards.map((shardId) => pollShard(shardId));
+
+  return {
+    stats: () => ({ ...stats }),
+    async drain(timeoutMs = 60_000) {
+      const { StreamDescription: described } = await options.kinesis.send(new DescribeStreamCommand({ StreamName: options.streamName }));
+      // The newest sequence number per shard now; drained when each shard's consumer has passed it.
+      const targets = new Map<string, string>();
+      for (const shard of described?.Shards ?? []) {
+        const { ShardIterator } = await options.kinesis.send(new GetShardIteratorCommand({ StreamName: options.streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+        let it = ShardIterator;
+        let last: string | undefined;
+        while (it) {
+          const reply = await options.kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
+          if (!reply.Records?.length) break;
+          last = reply.Records.at(-1)?.SequenceNumber;
+          it = reply.NextShardIterator;
+        }
+        if (last) targets.set(shard.ShardId as string, last);
+      }
+      const deadline = Date.now() + timeoutMs;
+      const passed = () => [...targets].every(([shard, sequence]) => BigInt(lastSequence.get(shard) ?? '-1') >= BigInt(sequence));
+      while (!passed() || stats.inFlight > 0) {
+        if (Date.now() > deadline) throw new Error(`event source not drained after ${timeoutMs} ms: ${JSON.stringify(stats)}`);
+        await sleep(100);
+      }
+    },
+    async stop() {
+      running = false;
+      await Promise.allSettled(pollers);
+    },
+  };
+}

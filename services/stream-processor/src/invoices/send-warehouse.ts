@@ -1,0 +1,70 @@
+import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { toWarehouseRow, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { DEFAULT_RETRY, sendUntilAccepted, type RetryPolicy } from '../lib/retry';
+
+/** Firehose limits: 500 records and 4 MiB per PutRecordBatch, 1,000 KiB per record. */
+const MAX_RECORDS_PER_CALL = 500;
+const MAX_BYTES_PER_CALL = 4 * 1024 * 1024;
+const MAX_BYTES_PER_RECORD = 1_000 * 1024;
+
+export interface WarehouseStreamTarget {
+  firehose: Pick<FirehoseClient, 'send'>;
+  deliveryStreamName: string;
+  retry?: RetryPolicy;
+}
+
+/**
+ * Lines become newline-delimited JSON warehouse rows, packed into as few Firehose records as the 1,000 KiB limit
+ * allows: Firehose bills per record rounded up to 5 KB, and Redshift's COPY ... FORMAT AS JSON reads the rows
+ * whatever the record boundaries.
+ */
+export function packWarehouseRecords(lines: NormalisedLine[]): Buffer[] {
+  const records: Buffer[] = [];
+  let current: Buffer[] = [];
+  let size = 0;
+  for (const line of lines) {
+    const row = Buffer.from(`${JSON.stringify(toWarehouseRow(line))}\n`);
+    if (size + row.length > MAX_BYTES_PER_RECORD && current.length) {
+      records.push(Buffer.concat(current));
+      current = [];
+      size = 0;
+    }
+    current.push(row);
+    size += row.length;
+  }
+  if (current.length) records.push(Buffer.concat(current));
+  return records;
+}
+
+function callsOf(records: Buffer[]): Buffer[][] {
+  const calls: Buffer[][] = [];
+  let call: Buffer[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    if (call.length === MAX_RECORDS_PER_CALL || (bytes + record.length > MAX_BYTES_PER_CALL && call.length)) {
+      calls.push(call);
+      call = [];
+      bytes = 0;
+    }
+    call.push(record);
+    bytes += record.length;
+  }
+  if (call.length) calls.push(call);
+  return calls;
+}
+
+/** Sends lines to the warehouse delivery stream; records Firehose did not accept (FailedPutCount) are retried. */
+export async function sendLinesToWarehouse(lines: NormalisedLine[], target: WarehouseStreamTarget): Promise<void> {
+  for (const call of callsOf(packWarehouseRecords(lines))) {
+    await sendUntilAccepted(
+      call,
+      async (pending) => {
+        const reply = await target.firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: target.deliveryStreamName, Records: pending.map((Data) => ({ Data })) }));
+        if (!reply.FailedPutCount) return [];
+        return pending.filter((_, index) => reply.RequestResponses?.[index]?.ErrorCode);
+      },
+      target.retry ?? DEFAULT_RETRY,
+      `Firehose ${target.deliveryStreamName}`,
+    );
+  }
+}
