@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const table = endpoints.outputs['stream-processor']?.TableName ?? '<table>';
   console.log(`
 Try:
-  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${endpoints.region}
+  export AWS_ACCESS_KEY_ID=${endpoints.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${endpoints.credentials.secretAccessKey} AWS_DEFAULT_REGION=${endpoints.region}
   aws --endpoint-url ${endpoints.kinesis} kinesis describe-stream --stream-name ${stream}
   aws --endpoint-url ${endpoints.dynamodb} dynamodb describe-table --table-name ${table}
   aws --endpoint-url ${endpoints.s3} s3 ls

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 
 export const LOCAL_REGION = 'eu-west-2';
 export const LOCAL_ACCOUNT = '000000000000';
-/** The emulators accept any credentials; the SDK and the AWS CLI still want some. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** kinesalite and dynalite accept any credentials; s3rver only its own, so every client uses those. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /** The default state folder of the local stack: `.local/` at the repository root. */
 export const DEFAULT_LOCAL_DIR = resolve(__dirname, '../../../.local');
@@ -55,4 +55,21 @@ export async function readEndpoints(dir = DEFAULT_LOCAL_DIR): Promise<Endpoints>
   } catch (error) {
     throw new Error(`cannot read ${file}: is the local stack running (pnpm stack)? ${(error as Error).message}`);
   }
+}
+
+/**
+ * Environment for Lambda code running against the local stack (serverless-offline, local invoke, tests): the SDK's
+ * standard per-service endpoint variables, so handlers carry no local special case.
+ */
+export function localLambdaEnvironment(endpoints: Pick<Endpoints, 'region' | 'credentials' | 'kinesis' | 'dynamodb' | 's3' | 'firehose'>): Record<string, string> {
+  return {
+    AWS_REGION: endpoints.region,
+    AWS_DEFAULT_REGION: endpoints.region,
+    AWS_ACCESS_KEY_ID: endpoints.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: endpoints.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_FIREHOSE: endpoints.firehose,
+  };
 }

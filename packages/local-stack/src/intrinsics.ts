@@ -16,7 +16,7 @@ export function resolveIntrinsics(value: unknown, resources: Record<string, Prov
   }
   if (entries.length === 1 && key === 'Fn::Sub') {
     const template = Array.isArray(argument) ? String(argument[0]) : String(argument);
-    return template.replace(/\$\{([\w]+)(?:\.(\w+))?\}/g, (_match, logicalId: string, attribute?: string) => {
+    return template.replace(/\$\{([\w:]+)(?:\.(\w+))?\}/g, (_match, logicalId: string, attribute?: string) => {
       const resource = lookup(resources, logicalId);
       return attribute ? attributeOf(resource, attribute) : resource.ref;
     });
@@ -28,17 +28,18 @@ export function resolveIntrinsics(value: unknown, resources: Record<string, Prov
   return Object.fromEntries(entries.map(([k, v]) => [k, resolveIntrinsics(v, resources)]));
 }
 
+/**
+ * Resources the framework generates (log groups, functions) or pseudo parameters are not in `resources`: they get a
+ * placeholder, which only ever ends up in things the local stack does not emulate (IAM policies).
+ */
 function lookup(resources: Record<string, ProvisionedResourceLike>, logicalId: string): ProvisionedResourceLike {
-  const resource = resources[logicalId];
-  if (!resource) throw new Error(`unknown resource ${logicalId} in a Ref/GetAtt/Sub`);
-  return resource;
+  return resources[logicalId] ?? { type: 'unresolved', name: logicalId, ref: logicalId, arn: `arn:aws:local:::${logicalId}` };
 }
 
 function attributeOf(resource: ProvisionedResourceLike, attribute: string): string {
   if (attribute === 'Arn') return resource.arn;
-  if (attribute === 'StreamArn' || attribute === 'QueueUrl') return resource.ref;
-  if (attribute === 'QueueName') return resource.name;
-  throw new Error(`attribute ${attribute} of ${resource.type} is not emulated`);
+  if (attribute === 'QueueUrl') return resource.ref;
+  return resource.name;
 }
 
 export type { CfnResource };

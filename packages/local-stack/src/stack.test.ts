@@ -116,7 +116,7 @@ describe('the local stack', () => {
   });
 
   it('answers the AWS CLI and psql as the README shows', async () => {
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: endpoints.region, AWS_PAGER: '' };
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: endpoints.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: endpoints.credentials.secretAccessKey, AWS_DEFAULT_REGION: endpoints.region, AWS_PAGER: '' };
     const aws = (...args: string[]) => run('aws', args, { env }).then(({ stdout }) => stdout);
     const stream = JSON.parse(await aws('--endpoint-url', endpoints.kinesis, 'kinesis', 'describe-stream', '--stream-name', endpoints.outputs.ingest?.StreamName as string));
     expect(stream.StreamDescription.StreamStatus).toBe('ACTIVE');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { localClients, type LocalClients } from './clients';
 import { startDynamoDb, startKinesis, startS3, type RunningServer } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, writeEndpoints, type Endpoints } from './endpoints';
-import { startLocalFirehose, type LocalFirehose } from './firehose';
+import { startLocalFirehose, type LocalFirehose, type RetrySettings } from './firehose';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
 import { connectWarehouse, startEmbeddedWarehouse, type Warehouse } from './warehouse';
@@ -27,6 +27,8 @@ export interface StackOptions {
   mergeIntervalMs?: number;
   /** Firehose buffering interval override for every delivery stream, in seconds. */
   firehoseBufferSeconds?: number;
+  /** Firehose retry settings (tests shorten the windows). */
+  firehoseRetry?: RetrySettings;
   log?: (message: string) => void;
 }
 
@@ -89,13 +91,18 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(async () => sdk.destroy());
     const firehose = await startLocalFirehose({
       port: ports.firehose,
+      region: LOCAL_REGION,
       s3: sdk.s3,
       kinesis: sdk.kinesis,
       warehouse,
-      bufferIntervalSeconds: options.firehoseBufferSeconds,
-      log,
+      buffering: options.firehoseBufferSeconds ? { intervalInSeconds: options.firehoseBufferSeconds } : undefined,
+      retry: options.firehoseRetry,
+      kinesisSource: { pollIntervalMs: 200 },
     });
-    stoppers.push(() => firehose.stop());
+    stoppers.push(async () => {
+      const report = await firehose.stop();
+      if (report.inFlight > 0) log(`firehose stopped with ${report.inFlight} record(s) still in flight`);
+    });
 
     const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: sdk, firehose });
     for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
