@@ -3,6 +3,8 @@ import type { Config } from 'jest';
 /** One Jest project per workspace package; `pnpm test` runs them all. Integration tests start real local emulators. */
 const swc: Config['transform'] = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  // ESM-only dependencies (middy 6) are compiled to CommonJS like our own code.
+  '^.+\\.m?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
 };
 
 const workspaces = [
@@ -22,6 +24,7 @@ const config: Config = {
     transform: swc,
     testMatch: ['<rootDir>/**/*.test.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
+    transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm|@middy)/)'],
   })),
 };
 

@@ -8,3 +8,4 @@ export * from './stack';
 export * from './test-stack';
 export * from './warehouse';
 export * from './kinesis-event-source';
+export * from './reconcile';

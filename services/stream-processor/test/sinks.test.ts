@@ -1,0 +1,117 @@
+import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { decodeInvoiceRecord } from '../src/invoices/decode';
+import { invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
+import { packWarehouseRecords, sendLinesToWarehouse } from '../src/invoices/send-warehouse';
+import { putItems } from '../src/invoices/write-dynamodb';
+
+const fast = { retries: 3, baseDelayMs: 1, maxDelayMs: 2 };
+
+function invoiceOf(lineCount: number, overrides: Partial<Invoice> = {}): Invoice {
+  return {
+    invoiceNo: '573585',
+    invoiceDate: '2011-10-31T14:41:00',
+    customerId: null,
+    country: 'United Kingdom',
+    storeId: 'online',
+    lines: Array.from({ length: lineCount }, (_, i) => ({ stockCode: `S${i}`, description: i % 7 ? `ITEM ${i} ` : null, quantity: i + 1, unitPrice: '0.835' })),
+    ...overrides,
+  };
+}
+
+describe('DynamoDB item layout', () => {
+  it('packs the 1,114-line invoice into a header and 12 line items, each well under 400 KB', () => {
+    const items = invoiceItems(normaliseInvoice(invoiceOf(1_114)));
+    expect(items.map((i) => i.sk)).toEqual(['#HEADER', ...Array.from({ length: 12 }, (_, i) => `LINES#${String(i + 1).padStart(4, '0')}`)]);
+    expect(items[0]).toMatchObject({ pk: 'INVOICE#573585', lineCount: 1_114, lineItems: 12 });
+    expect(items[0]).not.toHaveProperty('customerPk');
+    const lineNos = items.slice(1).flatMap((i) => (i.lines as Array<{ lineNo: number }>).map((l) => l.lineNo));
+    expect(lineNos).toEqual(Array.from({ length: 1_114 }, (_, i) => i + 1));
+    for (const item of items) expect(JSON.stringify(item).length).toBeLessThan(400_000 / 10);
+    expect((items[1]?.lines as unknown[]).length).toBe(LINES_PER_ITEM);
+  });
+
+  it('indexes invoices with a customer under the sparse byCustomer keys, with the exact total', () => {
+    const [header] = invoiceItems(normaliseInvoice(invoiceOf(3, { customerId: '17850', invoiceNo: 'C536379' })));
+    expect(header).toMatchObject({ customerPk: 'CUSTOMER#17850', customerSk: '2011-10-31T14:41:00#C536379', invoiceType: 'cancellation' });
+    expect(String(header?.total)).toBe('5.01'); // (1+2+3) x 0.835, exactly
+  });
+
+  it('is identical when built twice (idempotent puts)', () => {
+    expect(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250))))).toBe(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250)))));
+  });
+});
+
+describe('writing to DynamoDB', () => {
+  it('retries UnprocessedItems until every item is written, in batches of 25', async () => {
+    const written: string[] = [];
+    let calls = 0;
+    const dynamodb = {
+      send: async (command: BatchWriteCommand) => {
+        calls += 1;
+        const requests = command.input.RequestItems?.t ?? [];
+        // Throttle: accept only the first half of each call.
+        const accepted = requests.slice(0, Math.ceil(requests.length / 2));
+        written.push(...accepted.map((r) => `${r.PutRequest?.Item?.sk}`));
+        return { UnprocessedItems: requests.length > accepted.length ? { t: requests.slice(accepted.length) } : {} };
+      },
+    };
+    const items = invoiceItems(normaliseInvoice(invoiceOf(3_000)));
+    await putItems(items, { dynamodb: dynamodb as never, tableName: 't', retry: { ...fast, retries: 10 } });
+    expect(written.sort()).toEqual(items.map((i) => i.sk).sort());
+    expect(calls).toBeGreaterThan(2);
+  });
+
+  it('fails loudly, naming what is left, when retries run out', async () => {
+    const dynamodb = { send: async (command: BatchWriteCommand) => ({ UnprocessedItems: command.input.RequestItems }) };
+    await expect(putItems(invoiceItems(normaliseInvoice(invoiceOf(2))), { dynamodb: dynamodb as never, tableName: 't', retry: fast })).rejects.toThrow(
+      /2 item\(s\) still not accepted after 3 retries/,
+    );
+  });
+});
+
+describe('sending lines to the warehouse stream', () => {
+  it('packs lines into NDJSON records under 1,000 KiB', () => {
+    const lines = normaliseInvoice(invoiceOf(5_000, { lines: invoiceOf(5_000).lines.map((l) => ({ ...l, description: 'X'.repeat(400) })) }));
+    const records = packWarehouseRecords(lines);
+    expect(records.length).toBeGreaterThan(1);
+    for (const record of records) expect(record.length).toBeLessThanOrEqual(1_000 * 1024);
+    const rows = records.flatMap((r) => r.toString().trim().split('\n').map((l) => JSON.parse(l)));
+    expect(rows.map((r) => r.line_no)).toEqual(lines.map((l) => l.lineNo));
+    expect(rows[0]).toMatchObject({ invoice_no: '573585', line_total: '0.835', unit_price: '0.835', description: 'X'.repeat(400) });
+  });
+
+  it('retries exactly the records Firehose did not accept (FailedPutCount)', async () => {
+    const delivered: string[] = [];
+    let failNext = true;
+    const firehose = {
+      send: async (command: PutRecordBatchCommand) => {
+        const records = command.input.Records ?? [];
+        const responses = records.map((record, index) => {
+          if (failNext && index % 2 === 0) return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'slow down' };
+          delivered.push(Buffer.from(record.Data as Uint8Array).toString());
+          return { RecordId: `r${index}` };
+        });
+        const failed = responses.filter((r) => 'ErrorCode' in r).length;
+        failNext = false;
+        return { FailedPutCount: failed, RequestResponses: responses };
+      },
+    };
+    const lines = normaliseInvoice(invoiceOf(20));
+    await sendLinesToWarehouse(lines, { firehose: firehose as never, deliveryStreamName: 'w', retry: fast });
+    const rows = delivered.flatMap((d) => d.trim().split('\n').map((l) => JSON.parse(l).line_no)).sort((a, b) => a - b);
+    expect(rows).toEqual(lines.map((l) => l.lineNo));
+  });
+});
+
+describe('decoding stream records', () => {
+  it('accepts a valid invoice and explains an invalid one', () => {
+    const ok = decodeInvoiceRecord(Buffer.from(JSON.stringify(invoiceOf(1))).toString('base64'));
+    expect(ok.ok).toBe(true);
+    const notJson = decodeInvoiceRecord(Buffer.from('{"invoiceNo": ').toString('base64'));
+    expect(notJson).toMatchObject({ ok: false, reason: 'not JSON' });
+    const invalid = decodeInvoiceRecord(Buffer.from(JSON.stringify({ ...invoiceOf(1), lines: [] })).toString('base64'));
+    expect(invalid).toMatchObject({ ok: false, reason: 'not a valid invoice', problems: [{ path: 'lines' }] });
+  });
+});

@@ -1,0 +1,157 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  countBadRecords,
+  localLambdaEnvironment,
+  readDynamoDbTotals,
+  readWarehouseTotals,
+  startKinesisEventSource,
+  startTestStack,
+  type BatchResult,
+  type FailedBatch,
+  type KinesisEventRecord,
+  type LocalStack,
+} from '@invoice-pipeline/local-stack';
+import { BUNDLED_SAMPLES, groupInvoices, normaliseInvoice, readSource, Tally, type Invoice, type Totals } from '@invoice-pipeline/transactions';
+import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
+
+type Handler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
+
+const context = {
+  functionName: 'invoice-stream-processor-local-processInvoices',
+  functionVersion: '$LATEST',
+  awsRequestId: 'local',
+  memoryLimitInMB: '512',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:invoice-stream-processor-local-processInvoices',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
+
+/**
+ * The streaming path on the local stack, with the real processInvoices handler: records on the real stream, the local
+ * event source mapping (partial batch responses, bisection, retries, on-failure), real DynamoDB, Firehose, warehouse, S3.
+ */
+describe('the stream processor on the local stack', () => {
+  let stack: LocalStack & { dir: string };
+  let handler: Handler;
+  let invoices: Invoice[];
+  let expected: Totals;
+  let streamName: string;
+  const failedBatches: FailedBatch[] = [];
+
+  const names = () => ({
+    table: stack.endpoints.outputs['stream-processor']?.TableName as string,
+    archive: stack.endpoints.outputs['stream-processor']?.ArchiveBucketName as string,
+  });
+
+  async function putRecords(payloads: string[]): Promise<void> {
+    for (let start = 0; start < payloads.length; start += 500) {
+      const chunk = payloads.slice(start, start + 500);
+      const reply = await stack.clients.kinesis.send(
+        new PutRecordsCommand({ StreamName: streamName, Records: chunk.map((data, i) => ({ Data: Buffer.from(data), PartitionKey: `k${start + i}` })) }),
+      );
+      expect(reply.FailedRecordCount ?? 0).toBe(0);
+    }
+  }
+
+  async function settle(): Promise<void> {
+    await stack.firehose.flush();
+    await stack.mergeWarehouse();
+  }
+
+  beforeAll(async () => {
+    stack = await startTestStack({ firehoseRetry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    streamName = stack.endpoints.outputs.ingest?.StreamName as string;
+    Object.assign(process.env, localLambdaEnvironment(stack.endpoints), {
+      TABLE_NAME: names().table,
+      WAREHOUSE_DELIVERY_STREAM: stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name,
+      BAD_ROWS_BUCKET: names().archive,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    handler = (await import('../src/functions/process-invoices/handler')).main as unknown as Handler;
+
+    invoices = [];
+    for await (const item of groupInvoices(readSource(BUNDLED_SAMPLES.kaggleHead))) if (item.kind === 'invoice') invoices.push(item.invoice);
+    expected = new Tally().addAll(invoices.flatMap((invoice) => normaliseInvoice(invoice))).totals();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  it('lands every line exactly once in DynamoDB and the warehouse, sets a poison record aside, survives a crash mid-batch and a redelivery', async () => {
+    // A poison record in the middle of the stream, and the first batch crashing after doing part of its work.
+    const payloads = invoices.map((invoice) => JSON.stringify(invoice));
+    payloads.splice(30, 0, '{"invoiceNo": "536999", "lines": "not a list"}');
+    payloads.splice(45, 0, 'not json at all');
+    await putRecords(payloads);
+
+    let crashes = 1;
+    const delivered: KinesisEventRecord[][] = [];
+    const invoke = async (event: { Records: KinesisEventRecord[] }): Promise<BatchResult> => {
+      delivered.push(event.Records);
+      if (crashes > 0 && event.Records.length > 4) {
+        crashes -= 1;
+        // The container dies after landing the first half of the batch: Lambda retries the whole batch.
+        await handler({ Records: event.Records.slice(0, Math.floor(event.Records.length / 2)) } as KinesisStreamEvent, context);
+        throw new Error('Runtime exited with error: signal: killed');
+      }
+      return handler(event as KinesisStreamEvent, context);
+    };
+    const source = await startKinesisEventSource({
+      kinesis: stack.clients.kinesis,
+      streamName,
+      streamArn: stack.endpoints.outputs.ingest?.StreamArn as string,
+      region: stack.endpoints.region,
+      invoke,
+      onFailure: async (failed) => void failedBatches.push(failed),
+      batchSize: 25,
+      maximumRetryAttempts: 3,
+      bisectBatchOnFunctionError: true,
+      reportBatchItemFailures: true,
+    });
+    try {
+      await source.drain(60_000);
+    } finally {
+      await source.stop();
+    }
+    await settle();
+
+    expect(crashes).toBe(0);
+    expect(source.stats().retries).toBeGreaterThan(0);
+    expect(failedBatches).toEqual([]);
+    expect(await countBadRecords(stack.clients.s3, names().archive)).toBe(2);
+    expect(await readDynamoDbTotals(stack.clients.dynamodb, names().table)).toMatchObject({ ...expected, records: invoices.length });
+    expect(await readWarehouseTotals(stack.warehouse)).toEqual({ ...expected, staged: 0 });
+
+    // The same batches delivered again (at-least-once): nothing changes anywhere.
+    for (const records of delivered) await handler({ Records: records } as KinesisStreamEvent, context);
+    await settle();
+    expect(await readDynamoDbTotals(stack.clients.dynamodb, names().table)).toMatchObject({ ...expected, records: invoices.length });
+    expect(await readWarehouseTotals(stack.warehouse)).toEqual({ ...expected, staged: 0 });
+    expect(await countBadRecords(stack.clients.s3, names().archive)).toBe(2);
+    expect(expected.lines).toBe(1_071);
+    expect(expected.revenue).toBe('24747.38');
+  }, 120_000);
+
+  it('reports a record whose sinks keep failing as a batch item failure, and the event source sends it on-failure, not lost', async () => {
+    const before = await readWarehouseTotals(stack.warehouse);
+    const name = stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
+    // Firehose rejects every record of this invoice: the processor must not report success for it.
+    stack.firehose.injectPutFailures(name, { match: ({ data }) => data.toString().includes('"invoice_no":"999001"') });
+    const poisonous: Invoice = { ...(invoices[0] as Invoice), invoiceNo: '999001' };
+    const event = {
+      Records: [
+        {
+          kinesis: { data: Buffer.from(JSON.stringify(poisonous)).toString('base64'), sequenceNumber: '1', partitionKey: '999001', approximateArrivalTimestamp: Date.now() / 1000, kinesisSchemaVersion: '1.0' },
+          eventID: 'shardId-000000000000:1',
+          eventSourceARN: 'arn',
+        },
+      ],
+    } as unknown as KinesisStreamEvent;
+    const reply = await handler(event, context).catch((error: Error) => ({ thrown: error.message }));
+    stack.firehose.clearPutFailures();
+    expect(reply).toEqual(expect.objectContaining({ thrown: expect.stringMatching(/All records failed/) }));
+    await settle();
+    expect(await readWarehouseTotals(stack.warehouse)).toEqual(before);
+  }, 120_000);
+});
