@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { freePort } from './ports';
+import { REPO_ROOT } from './service-definitions';
+
+/**
+ * A service under serverless-offline, as a child process: `sls offline start` in the service's folder, with the
+ * root's Serverless Framework 3 and plugins. The handlers run exactly as they are bundled for Lambda
+ * (serverless-esbuild); only the environment given here points them at the local stack.
+ */
+
+export type OfflineService = 'ingest' | 'stream-processor';
+
+export interface OfflineOptions {
+  service: OfflineService;
+  /** Serverless stage; the local stack provisions `local`. */
+  stage?: string;
+  /**
+   * Environment of serverless and of the handlers. serverless-offline hands every `AWS_*` variable to the
+   * handlers, so pass the SDK's endpoint variables here (e.g. `AWS_ENDPOINT_URL_KINESIS`) with local credentials.
+   * `AWS_*` variables of the calling process are not inherited: a local run never reaches a real account by accident.
+   */
+  env?: Record<string, string>;
+  /** Serverless params (`--param=name=value`), e.g. `{ localApiKey }` for the ingest API. */
+  params?: Record<string, string>;
+  /** API port; a free one when absent. */
+  httpPort?: number;
+  /** Port of offline's Lambda invoke endpoint; a free one when absent. */
+  lambdaPort?: number;
+  /** How long startup may take (bundling included). */
+  timeoutMs?: number;
+  /** Receives every line serverless prints, e.g. to show it when debugging. */
+  log?: (line: string) => void;
+}
+
+export interface RunningOffline {
+  /** Base URL of the service's HTTP API, e.g. `http://127.0.0.1:43123` (no stage prefix: noPrependStageInUrl). */
+  url: string;
+  /** Base URL of offline's Lambda invoke API (`POST /2015-03-31/functions/{name}/invocations`). */
+  lambdaUrl: string;
+  pid: number;
+  /** The last lines serverless printed. */
+  output(): string;
+  /** Stops serverless and every process it started; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const SLS = resolve(REPO_ROOT, 'node_modules/.bin/sls');
+const HOST = '127.0.0.1';
+
+/**
+ * The line that says a service is ready. serverless-offline prints "Server ready" once the API listens; a service
+ * without HTTP events only gets the Lambda invoke server, which starts after the plugins listed before
+ * serverless-offline (serverless-offline-kinesis) have started.
+ */
+const READY_LINE: Record<OfflineService, RegExp> = {
+  ingest: /Server ready: http/,
+  'stream-processor': /Offline \[http for lambda\] listening on/,
+};
+
+const OUTPUT_LINES_KEPT = 200;
+const STOP_GRACE_MS = 5_000;
+
+/** Children still running, killed (whole process group) if this process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    // Negative pid: the process group the child leads (detached), i.e. serverless, its workers and esbuild.
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+  });
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (hasExited(child)) return Promise.resolve(true);
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (!hasExited(child)) {
+    killGroup(child, 'SIGTERM');
+    if (!(await waitForExit(child, STOP_GRACE_MS))) {
+      killGroup(child, 'SIGKILL');
+      await waitForExit(child, STOP_GRACE_MS);
+    }
+  }
+  // serverless may be gone while a worker or esbuild of its group lingers.
+  killGroup(child, 'SIGKILL');
+  running.delete(child);
+}
+
+function inheritedEnvironment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('AWS_')));
+}
+
+/**
+ * Starts `sls offline start` for a service and resolves once it serves requests. If it cannot start (it exits, or
+ * the timeout passes), everything it started is killed and the error carries its last output.
+ */
+export async function startOffline(options: OfflineOptions): Promise<RunningOffline> {
+  const stage = options.stage ?? 'local';
+  const httpPort = options.httpPort ?? (await freePort());
+  const lambdaPort = options.lambdaPort ?? (await freePort());
+  const args = [
+    'offline',
+    'start',
+    '--stage',
+    stage,
+    '--host',
+    HOST,
+    '--httpPort',
+    String(httpPort),
+    '--lambdaPort',
+    String(lambdaPort),
+    '--noPrependStageInUrl',
+    ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
+  ];
+  const child = spawn(SLS, args, {
+    cwd: resolve(REPO_ROOT, 'services', options.service),
+    env: { ...inheritedEnvironment(), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', ...options.env },
+    // Its own process group, so stop() reaches serverless and everything it spawned.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  installExitHook();
+  running.add(child);
+
+  const lines: string[] = [];
+  const output = () => lines.join('\n');
+  let onLine: (line: string) => void = () => undefined;
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        if (lines.length > OUTPUT_LINES_KEPT) lines.shift();
+        options.log?.(line);
+        onLine(line);
+      }
+    });
+  }
+
+  const stop = () => stopChild(child);
+  try {
+    await new Promise<void>((ready, fail) => {
+      const timeoutMs = options.timeoutMs ?? 120_000;
+      const timer = setTimeout(() => fail(new Error(`serverless offline (${options.service}) not ready after ${timeoutMs} ms`)), timeoutMs);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', settle);
+        onLine = () => undefined;
+        if (error) fail(error);
+        else ready();
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+        settle(new Error(`serverless offline (${options.service}) exited during startup (${signal ?? `code ${code}`})`));
+      child.once('exit', onExit);
+      child.once('error', settle);
+      onLine = (line) => {
+        if (READY_LINE[options.service].test(line)) settle();
+      };
+    });
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n--- serverless output ---\n${output()}`);
+  }
+
+  return { url: `http://${HOST}:${httpPort}`, lambdaUrl: `http://${HOST}:${lambdaPort}`, pid: child.pid as number, output, stop };
+}

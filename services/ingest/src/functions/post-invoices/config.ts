@@ -1,0 +1,43 @@
+import type { RetryPolicy } from '../../lib/backoff';
+
+/** Everything post-invoices reads from its environment, read once per container and checked. */
+export interface PostInvoicesConfig {
+  streamName: string;
+  retry: RetryPolicy;
+  /** What a 503 tells the caller to wait, in seconds. */
+  retryAfterSeconds: number;
+}
+
+/** A request body larger than this is refused with 413 before it is parsed (Lambda's own limit is 6 MB). */
+export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+
+/**
+ * PutRecords retries of failed records. Worst case the waits add up to about 3 s, well inside the function's
+ * 10 s timeout and API Gateway's 29 s; the handler also stops early when the invocation runs out of time.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1_600 };
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+function required(env: NodeJS.ProcessEnv, name: string, hint: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigurationError(`post-invoices: environment variable ${name} is not set (${hint})`);
+  return value;
+}
+
+/** Reads and checks the function's environment; throws a ConfigurationError naming the variable at fault. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): PostInvoicesConfig {
+  const streamName = required(env, 'STREAM_NAME', 'the invoice stream, set by serverless.yml');
+  if (!STREAM_NAME_PATTERN.test(streamName)) throw new ConfigurationError(`post-invoices: STREAM_NAME is not a Kinesis stream name: ${JSON.stringify(streamName)}`);
+  required(env, 'AWS_REGION', 'set by Lambda, serverless-offline and sls invoke local');
+  // Read by the SDK itself; checked here so a typo fails at cold start rather than on the first request.
+  const endpoint = env.AWS_ENDPOINT_URL_KINESIS;
+  if (endpoint !== undefined && endpoint !== '' && !URL.canParse(endpoint)) {
+    throw new ConfigurationError(`post-invoices: AWS_ENDPOINT_URL_KINESIS is not a URL: ${JSON.stringify(endpoint)}`);
+  }
+  return { streamName, retry: DEFAULT_RETRY, retryAfterSeconds: 2 };
+}
