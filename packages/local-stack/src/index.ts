@@ -9,3 +9,5 @@ export * from './test-stack';
 export * from './warehouse';
 export * from './kinesis-event-source';
 export * from './reconcile';
+export * from './pipeline';
+export * from './offline';

@@ -25,6 +25,8 @@ export interface ProvisionResult {
   outputs: Record<string, Record<string, string>>;
   /** Resources declared by the services that have no local counterpart, and why. */
   notEmulated: Array<{ service: string; logicalId: string; type: string; reason: string }>;
+  /** Each service's resolved configuration, by compose key (functions and their event settings included). */
+  definitions: Record<string, ServiceDefinition>;
 }
 
 const NAME_PROPERTY: Record<string, string> = {
@@ -124,7 +126,7 @@ async function provisionService(definition: ServiceDefinition, options: Provisio
  */
 export async function provisionServices(options: ProvisionOptions): Promise<ProvisionResult> {
   const compose = await readCompose(options.root ?? REPO_ROOT);
-  const result: ProvisionResult = { resources: {}, outputs: {}, notEmulated: [] };
+  const result: ProvisionResult = { resources: {}, outputs: {}, notEmulated: [], definitions: {} };
   const pending = new Map(compose.map((service) => [service.key, service]));
   while (pending.size > 0) {
     // Services whose params are all available run together (`sls print` takes seconds each).
@@ -147,6 +149,7 @@ export async function provisionServices(options: ProvisionOptions): Promise<Prov
     );
     for (const definition of definitions) {
       result.outputs[definition.key] = await provisionService(definition, options, result);
+      result.definitions[definition.key] = definition;
       pending.delete(definition.key);
     }
   }
