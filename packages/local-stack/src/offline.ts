@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { freePort } from './ports';
 import { REPO_ROOT } from './service-definitions';
@@ -45,7 +46,31 @@ export interface RunningOffline {
   stop(): Promise<void>;
 }
 
+/** serverless offline did not become ready; everything it started has been stopped. */
+export class OfflineStartError extends Error {
+  override name = 'OfflineStartError';
+  constructor(
+    message: string,
+    /** Leader of the process group that was stopped. */
+    readonly pid: number | undefined,
+    /** The last lines serverless printed. */
+    readonly output: string,
+  ) {
+    super(`${message}\n--- serverless output ---\n${output}`);
+  }
+}
+
 const SLS = resolve(REPO_ROOT, 'node_modules/.bin/sls');
+
+/**
+ * A fresh API key for the local ingest API: pass it as `params: { localApiKey }` (serverless-offline then accepts
+ * only it, as `x-api-key`) and publish it in `.local/endpoints.json` as `api.key`. Never written anywhere else.
+ */
+export function createLocalApiKey(): string {
+  // 40 hex characters: within API Gateway's 20-128 alphanumeric characters for a key value.
+  return randomBytes(20).toString('hex');
+}
+
 const HOST = '127.0.0.1';
 
 /**
@@ -188,7 +213,7 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     });
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n--- serverless output ---\n${output()}`);
+    throw new OfflineStartError((error as Error).message, child.pid, output());
   }
 
   return { url: `http://${HOST}:${httpPort}`, lambdaUrl: `http://${HOST}:${lambdaPort}`, pid: child.pid as number, output, stop };

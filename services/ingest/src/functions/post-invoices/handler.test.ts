@@ -9,7 +9,9 @@ import { awsError, FakeKinesis, throttled, type FakeKinesisBehaviour } from '../
 import { sampleInvoices } from '../../../test/invoices';
 import type * as HandlerModule from './handler';
 
-const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2', POWERTOOLS_METRICS_DISABLED: 'true' };
+const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2' };
+// Metrics are still recorded (and spied on); only their EMF output is silenced.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 let bundle: Awaited<ReturnType<typeof bundleModule>>;
 let handlerModule: typeof HandlerModule;

@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { createLocalApiKey, OfflineStartError, startOffline } from './offline';
+
+/** True while a process of the group led by `pid` runs (zombies, dead but not yet reaped by init, do not count). */
+function groupAlive(pid: number): boolean {
+  const processes = execFileSync('ps', ['-eo', 'pgid=,stat='], { encoding: 'utf8' }).trim().split('\n');
+  return processes.some((line) => {
+    const [pgid, stat = ''] = line.trim().split(/\s+/);
+    return Number(pgid) === pid && !stat.startsWith('Z');
+  });
+}
+
+describe('startOffline', () => {
+  it('serves the service once ready, and stop() ends its whole process tree', async () => {
+    const apiKey = createLocalApiKey();
+    expect(apiKey).toMatch(/^[0-9a-f]{40}$/);
+    const offline = await startOffline({ service: 'ingest', params: { localApiKey: apiKey } });
+    try {
+      expect(offline.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${offline.url}/health`);
+      expect(health.status).toBe(200);
+      // The API key passed as a param is the one enforced.
+      const denied = await fetch(`${offline.url}/invoices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(denied.status).toBe(403);
+      const allowed = await fetch(`${offline.url}/invoices`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: '{}' });
+      expect(allowed.status).toBe(400);
+      expect(groupAlive(offline.pid)).toBe(true);
+    } finally {
+      await offline.stop();
+    }
+    expect(groupAlive(offline.pid)).toBe(false);
+    await offline.stop();
+  }, 120_000);
+
+  it('kills everything it started when startup times out, and says what serverless printed', async () => {
+    const error = await startOffline({ service: 'ingest', timeoutMs: 1_500 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OfflineStartError);
+    expect((error as OfflineStartError).message).toMatch(/not ready after 1500 ms[\s\S]*--- serverless output ---/);
+    expect(groupAlive((error as OfflineStartError).pid as number)).toBe(false);
+  }, 60_000);
+
+  it('fails fast with serverless output when the service cannot start', async () => {
+    // ingest's API keys are made from the list of stores; a CLI param that is not a list stops serverless.
+    const error = await startOffline({ service: 'ingest', params: { stores: 'not-a-list' } }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OfflineStartError);
+    expect((error as OfflineStartError).message).toMatch(/exited during startup/);
+    expect((error as OfflineStartError).output).toMatch(/param "stores" must be a non-empty list/);
+    expect(groupAlive((error as OfflineStartError).pid as number)).toBe(false);
+  }, 60_000);
+});
