@@ -1,0 +1,269 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import type { WarehouseLoader } from '../warehouse/loader';
+import type { DeliveryStreamConfig } from './config';
+import { describeError } from './errors';
+import { parseJsonObjects, rowForColumns } from './json-copy';
+import { objectName, renderErrorPrefix, renderPrefix } from './key-format';
+import { retryWithin, type BackoffPolicy, type RetryOutcome } from './retry';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Firehose numbers a stream's destination configuration from 1; UpdateDestination (not emulated) would bump it. */
+const deliveryStreamVersion = 1;
+
+export interface FirehoseRecord {
+  data: Buffer;
+  /** Approximate arrival time: evaluates the prefix's timestamp expressions and the object name. */
+  arrivedAt: Date;
+}
+
+/** Where accepted records are. `recordsIn === delivered + failed + inFlight` holds at every moment. */
+export interface DeliveryStreamStats {
+  /** Records accepted: PutRecord, PutRecordBatch entries answered with a RecordId, records read from the Kinesis source. */
+  recordsIn: number;
+  bytesIn: number;
+  /** PutRecordBatch entries answered with an ErrorCode: never accepted, the client has to send them again. */
+  recordsRejected: number;
+  /** Accepted, waiting in the buffer. */
+  buffered: number;
+  /** Flushed, being written (or retried) to S3. */
+  deliveringToS3: number;
+  /** Staged in S3, being loaded (or retried) into the warehouse (Redshift destinations). */
+  loadingToWarehouse: number;
+  /** Past their retry window, being written to the error output prefix. */
+  writingErrorOutput: number;
+  /** buffered + deliveringToS3 + loadingToWarehouse + writingErrorOutput. */
+  inFlight: number;
+  /** Records in objects written under Prefix (for Redshift destinations, the intermediate objects). */
+  deliveredToS3: number;
+  /** Records in staged objects that COPY loaded into the warehouse (Redshift destinations). */
+  loadedToWarehouse: number;
+  /** Rows those loads inserted (a record may hold several JSON objects). */
+  rowsLoadedToWarehouse: number;
+  /** Records settled at the destination: deliveredToS3 for S3, loadedToWarehouse for Redshift. */
+  delivered: number;
+  /** Records settled in the error output prefix: their data (S3 failures) or a manifest naming their object (Redshift). */
+  failed: number;
+  /** Attempts repeated after a failure: S3 writes, warehouse loads, error output writes. */
+  retries: number;
+  /** S3 objects written under Prefix. */
+  objectsDelivered: number;
+  lastError?: string;
+}
+
+type Stage = 'buffered' | 'deliveringToS3' | 'loadingToWarehouse' | 'writingErrorOutput';
+
+export interface DeliveryContext {
+  s3: S3Client;
+  warehouse?: WarehouseLoader;
+  backoff: BackoffPolicy;
+  /** How long S3 writes are retried before the batch goes to the error output prefix. */
+  s3RetryWindowMs: number;
+  /** Replaces RetryOptions.DurationInSeconds of a Redshift destination. */
+  warehouseRetryWindowMs?: number;
+  /** The buffer in use: the stream's BufferingHints with any local override applied. */
+  buffering: { intervalMs: number; sizeBytes: number };
+  /** Aborted when the emulator stops: retries end and what they held stays counted in flight. */
+  signal: AbortSignal;
+  log: (message: string) => void;
+}
+
+export interface DeliveryStream {
+  readonly config: DeliveryStreamConfig;
+  accept(records: readonly FirehoseRecord[]): void;
+  countRejected(count: number): void;
+  /** Shows a problem outside delivery (e.g. the Kinesis source failing to poll) as the stream's lastError. */
+  reportError(error: unknown): void;
+  /** Sends the buffer on its way now, without waiting for the delivery. */
+  flushBuffer(): void;
+  /** Resolves when every batch flushed so far has settled (or been abandoned by stop). */
+  settled(): Promise<void>;
+  stats(): DeliveryStreamStats;
+  /** Stops the interval timer. */
+  close(): void;
+}
+
+/** One delivery stream: buffering by size and interval, S3 delivery, the Redshift COPY, retries and error output. */
+export function createDeliveryStream(config: DeliveryStreamConfig, context: DeliveryContext): DeliveryStream {
+  const extension = config.s3.compression === 'GZIP' ? '.gz' : '';
+  const stages: Record<Stage, number> = { buffered: 0, deliveringToS3: 0, loadingToWarehouse: 0, writingErrorOutput: 0 };
+  const totals = {
+    recordsIn: 0,
+    bytesIn: 0,
+    recordsRejected: 0,
+    deliveredToS3: 0,
+    loadedToWarehouse: 0,
+    rowsLoadedToWarehouse: 0,
+    delivered: 0,
+    failed: 0,
+    retries: 0,
+    objectsDelivered: 0,
+  };
+  let lastError: string | undefined;
+  let buffer: FirehoseRecord[] = [];
+  let bufferedBytes = 0;
+  let intervalTimer: NodeJS.Timeout | undefined;
+  const batchesInFlight = new Set<Promise<void>>();
+  // Firehose runs one COPY at a time per delivery stream.
+  let copyQueue: Promise<unknown> = Promise.resolve();
+
+  const move = (count: number, from: Stage, to: Stage | 'delivered' | 'failed') => {
+    stages[from] -= count;
+    if (to === 'delivered' || to === 'failed') totals[to] += count;
+    else stages[to] += count;
+  };
+  const noteError = (error: unknown) => {
+    lastError = describeError(error);
+  };
+  const log = (message: string) => context.log(`firehose ${config.name}: ${message}`);
+  const retry = <T>(what: string, operation: () => Promise<T>, windowMs: number): Promise<RetryOutcome<T>> =>
+    retryWithin(operation, {
+      ...context.backoff,
+      windowMs,
+      signal: context.signal,
+      onRetry: (error) => {
+        totals.retries += 1;
+        noteError(error);
+        log(`retrying ${what} after ${describeError(error)}`);
+      },
+    });
+
+  const putObject = async (key: string, body: Buffer) => {
+    await context.s3.send(new PutObjectCommand({ Bucket: config.s3.bucket, Key: key, Body: body }), { abortSignal: context.signal });
+  };
+  const compress = (data: Buffer) => (config.s3.compression === 'GZIP' ? gzipAsync(data) : Promise.resolve(data));
+
+  /** Past the window nothing is dropped: the error output is retried until it is written or the emulator stops. */
+  async function writeErrorOutput(count: number, key: string, body: Buffer): Promise<void> {
+    const outcome = await retry(`error output ${key}`, () => putObject(key, body), Number.POSITIVE_INFINITY);
+    if (outcome.status !== 'done') return;
+    move(count, 'writingErrorOutput', 'failed');
+    log(`${count} record(s) failed to s3://${config.s3.bucket}/${key}`);
+  }
+
+  /** Failed records in Firehose's error record shape, one JSON document per line, so they can be replayed. */
+  async function failToErrorOutput(batch: readonly FirehoseRecord[], oldest: Date, error: unknown, attempts: number) {
+    move(batch.length, 'deliveringToS3', 'writingErrorOutput');
+    noteError(error);
+    const errorName = error instanceof Error ? error.name : 'Error';
+    const lines = batch.map((record) =>
+      JSON.stringify({
+        attemptsMade: attempts,
+        arrivalTimestamp: record.arrivedAt.getTime(),
+        errorCode: `S3.${errorName}`,
+        errorMessage: describeError(error),
+        attemptEndingTimestamp: Date.now(),
+        rawData: record.data.toString('base64'),
+      }),
+    );
+    const key = renderErrorPrefix(config.s3.errorOutputPrefix, oldest, 's3-failed') + objectName(config.name, deliveryStreamVersion, oldest, extension);
+    await writeErrorOutput(batch.length, key, await compress(Buffer.from(lines.join('\n') + '\n')));
+  }
+
+  /** COPY-equivalent: read the staged object back, parse it as Redshift's JSON 'auto' would, load in one go. */
+  async function copyIntoWarehouse(key: string): Promise<number> {
+    const redshift = config.redshift;
+    if (!redshift || !context.warehouse) throw new Error('No warehouse is configured for the local Firehose');
+    const object = await context.s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: key }), { abortSignal: context.signal });
+    const stored = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+    const text = (redshift.gzip ? await gunzipAsync(stored) : stored).toString('utf8');
+    const rows = parseJsonObjects(text).map((row) => rowForColumns(row, redshift.columns, redshift.ignoreCase));
+    await context.warehouse.copyRows(redshift.table, redshift.columns, rows);
+    return rows.length;
+  }
+
+  async function loadIntoWarehouse(count: number, key: string, oldest: Date, size: number): Promise<void> {
+    const windowMs = context.warehouseRetryWindowMs ?? (config.redshift?.retryDurationInSeconds ?? 0) * 1000;
+    const outcome = await retry(`COPY of ${key}`, () => copyIntoWarehouse(key), windowMs);
+    if (outcome.status === 'aborted') return;
+    if (outcome.status === 'done') {
+      totals.loadedToWarehouse += count;
+      totals.rowsLoadedToWarehouse += outcome.value;
+      move(count, 'loadingToWarehouse', 'delivered');
+      return;
+    }
+    // Like Firehose: skip the object and list it in a manifest under the error prefix; COPY … MANIFEST reloads it.
+    noteError(outcome.error);
+    move(count, 'loadingToWarehouse', 'writingErrorOutput');
+    const manifest = { entries: [{ url: `s3://${config.s3.bucket}/${key}`, mandatory: true, meta: { content_length: size } }] };
+    const manifestKey =
+      renderErrorPrefix(config.s3.errorOutputPrefix, oldest, 'redshift-failed') + objectName(config.name, deliveryStreamVersion, oldest, '.manifest');
+    await writeErrorOutput(count, manifestKey, Buffer.from(JSON.stringify(manifest)));
+  }
+
+  async function deliver(batch: readonly FirehoseRecord[]): Promise<void> {
+    // Kinesis shards interleave, so the oldest record is not necessarily the first.
+    const oldest = new Date(batch.reduce((min, record) => Math.min(min, record.arrivedAt.getTime()), Number.POSITIVE_INFINITY));
+    // Records are concatenated exactly as sent: Firehose adds no delimiter.
+    const body = await compress(Buffer.concat(batch.map((record) => record.data)));
+    const key = renderPrefix(config.s3.prefix, oldest) + objectName(config.name, deliveryStreamVersion, oldest, extension);
+    const outcome = await retry(`S3 write of ${key}`, () => putObject(key, body), context.s3RetryWindowMs);
+    if (outcome.status === 'aborted') return;
+    if (outcome.status === 'expired') return failToErrorOutput(batch, oldest, outcome.error, outcome.attempts);
+    totals.deliveredToS3 += batch.length;
+    totals.objectsDelivered += 1;
+    if (!config.redshift) return move(batch.length, 'deliveringToS3', 'delivered');
+    move(batch.length, 'deliveringToS3', 'loadingToWarehouse');
+    const load = copyQueue.then(() => loadIntoWarehouse(batch.length, key, oldest, body.length));
+    copyQueue = load.catch(() => undefined);
+    await load;
+  }
+
+  function flushBuffer(): void {
+    clearTimeout(intervalTimer);
+    intervalTimer = undefined;
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    bufferedBytes = 0;
+    move(batch.length, 'buffered', 'deliveringToS3');
+    // A bug must not lose the batch silently: its records stay counted where they were, the error is shown.
+    const delivery = deliver(batch).catch(noteError);
+    batchesInFlight.add(delivery);
+    void delivery.finally(() => batchesInFlight.delete(delivery));
+  }
+
+  function accept(records: readonly FirehoseRecord[]): void {
+    for (const record of records) {
+      buffer.push(record);
+      bufferedBytes += record.data.length;
+      stages.buffered += 1;
+      totals.recordsIn += 1;
+      totals.bytesIn += record.data.length;
+      // Whichever comes first, size or interval, sends the buffer.
+      if (bufferedBytes >= context.buffering.sizeBytes) flushBuffer();
+    }
+    if (buffer.length === 0 || intervalTimer) return;
+    if (context.buffering.intervalMs <= 0) return flushBuffer();
+    intervalTimer = setTimeout(flushBuffer, context.buffering.intervalMs);
+  }
+
+  return {
+    config,
+    accept,
+    countRejected: (count) => {
+      totals.recordsRejected += count;
+    },
+    reportError(error) {
+      noteError(error);
+      log(describeError(error));
+    },
+    flushBuffer,
+    async settled() {
+      while (batchesInFlight.size > 0) await Promise.all([...batchesInFlight]);
+    },
+    stats: () => ({
+      ...totals,
+      ...stages,
+      inFlight: stages.buffered + stages.deliveringToS3 + stages.loadingToWarehouse + stages.writingErrorOutput,
+      ...(lastError === undefined ? {} : { lastError }),
+    }),
+    close() {
+      clearTimeout(intervalTimer);
+      intervalTimer = undefined;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+export { startLocalFirehose } from './local-firehose';
+export type { BufferingOverride, LocalFirehose, LocalFirehoseOptions, PutFailureRule, RetrySettings, StopReport } from './local-firehose';
+export type { DeliveryStreamStats } from './delivery-stream';
+export type { StartingPosition } from './kinesis-source';
+export type {
+  BufferingHintsProperties,
+  DeliveryStreamProperties,
+  RedshiftDestinationProperties,
+  S3DestinationProperties,
+} from './config';
+export { bucketFromArn, streamFromArn } from './config';
+export { FirehoseError } from './errors';
+export { parseJsonObjects } from './json-copy';
