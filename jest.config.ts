@@ -14,6 +14,7 @@ const workspaces = [
   'services/ingest',
   'services/stream-processor',
   'services/batch-loader',
+  'scripts',
 ];
 
 const config: Config = {

@@ -20,11 +20,12 @@ import {
 import { replay } from '@invoice-pipeline/pos-simulator';
 import { BUNDLED_DATASET, summariseSource, type Totals } from '@invoice-pipeline/transactions';
 
-const USAGE = `usage: pnpm start [--source PATH] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit]
+const USAGE = `usage: pnpm start [--source PATH] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
 
   --source       CSV, .csv.gz or folder to replay (default: the bundled Online Retail dataset)
   --keep         keep .local/ data from the last run (default: start empty, so totals reconcile with the source)
-  --exit         exit after the reconciliation, non-zero if anything does not reconcile (default when CI=true)`;
+  --exit         exit after the reconciliation, non-zero if anything does not reconcile (default when CI=true)
+  --dir          state folder (default .local/); --random-ports: free ports instead of the fixed ones (tests)`;
 
 interface SinkCheck {
   sink: string;
@@ -58,6 +59,8 @@ async function main(): Promise<number> {
       concurrency: { type: 'string', default: '4' },
       keep: { type: 'boolean', default: false },
       exit: { type: 'boolean', default: process.env.CI === 'true' },
+      dir: { type: 'string', default: DEFAULT_LOCAL_DIR },
+      'random-ports': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,9 +69,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = performance.now();
-  const dir = DEFAULT_LOCAL_DIR;
+  const dir = values.dir;
   console.log(`starting the offline pipeline (local stack, ingest and stream-processor under serverless-offline)…`);
-  const pipeline = await startLocalPipeline({ dir, fresh: !values.keep, log: (line) => console.log(`  ${line}`) });
+  const pipeline = await startLocalPipeline({
+    dir,
+    fresh: !values.keep,
+    ports: values['random-ports'] ? { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } : undefined,
+    log: (line) => console.log(`  ${line}`),
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
