@@ -27,7 +27,8 @@ describe('pnpm start', () => {
     expect(stdout).toContain('RECONCILED');
     const report = JSON.parse(await readFile(join(dir, 'reconciliation.json'), 'utf8'));
     expect(report.ok).toBe(true);
-    expect(report.source.totals).toMatchObject({ lines: 1_071, invoices: 68, revenue: '24747.38' });
+    expect(report.replayed).toMatchObject({ rows: 1_071, badRows: 0, unaccounted: 0 });
+    expect(report.replayed.totals).toMatchObject({ lines: 1_071, invoices: 68, revenue: '24747.38' });
     for (const check of report.checks) expect(check.totals).toMatchObject({ lines: 1_071, invoices: 68, revenue: '24747.38' });
   }, 240_000);
 });
