@@ -99,7 +99,11 @@ async function main(): Promise<number> {
     console.log(`replayed in ${seconds(replayStarted)}:\n${formatSummary(replayed)}`);
 
     const settleStarted = performance.now();
-    await pipeline.settle();
+    const progress = setInterval(() => {
+      const stats = pipeline.eventSource.stats();
+      console.log(`  processing: ${stats.recordsDelivered.toLocaleString('en-GB')} of ${replayed.accepted.invoices.toLocaleString('en-GB')} invoices landed (${stats.invocations} invocations, ${stats.retries} retries)`);
+    }, 10_000);
+    await pipeline.settle().finally(() => clearInterval(progress));
     console.log(`stream processed, Firehose delivered and warehouse merged ${seconds(settleStarted)} after the replay`);
 
     const names = endpoints.outputs['stream-processor'] ?? {};

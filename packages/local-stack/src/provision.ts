@@ -39,8 +39,9 @@ const NAME_PROPERTY: Record<string, string> = {
 };
 
 const NOT_EMULATED: Record<string, string> = {
-  'AWS::SQS::Queue': 'no local SQS: the on-failure destination is an AWS event-source-mapping feature; offline, failed batches are reported by the processor',
+  'AWS::SQS::Queue': 'no local SQS: offline, the Kinesis event source hands batches that exhausted their retries to an on-failure callback instead',
   'AWS::IAM::Role': 'no IAM locally: the emulators accept any credentials',
+  'AWS::CloudWatch::Alarm': 'no CloudWatch locally',
 };
 
 /** Physical name, Ref value and ARN of a resource, as CloudFormation would give them. */
