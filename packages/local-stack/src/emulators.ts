@@ -1,3 +1,4 @@
+/// <reference path="./types/emulators.d.ts" />
 import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import dynalite from 'dynalite';
