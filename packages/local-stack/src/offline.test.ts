@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createLocalApiKey, OfflineStartError, startOffline } from './offline';
 
 /** True while a process of the group led by `pid` runs (zombies, dead but not yet reaped by init, do not count). */
@@ -47,4 +50,36 @@ describe('startOffline', () => {
     expect((error as OfflineStartError).output).toMatch(/param "stores" must be a non-empty list/);
     expect(groupAlive((error as OfflineStartError).pid as number)).toBe(false);
   }, 60_000);
+
+  it('stops serverless when the process that started it dies without stopping it (SIGKILL)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'offline-orphan-'));
+    let pid: number | undefined;
+    let parent: ChildProcess | undefined;
+    try {
+      const script = join(dir, 'start.ts');
+      await writeFile(
+        script,
+        `import { startOffline } from ${JSON.stringify(resolve(__dirname, 'offline'))};\n` +
+          `startOffline({ service: 'ingest' }).then((o) => console.log('READY ' + o.pid));\nsetInterval(() => undefined, 1000);\n`,
+      );
+      // One process (node with tsx's loader, resolved from the repository root), so that one SIGKILL takes it down.
+      parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+      pid = await new Promise<number>((ready, fail) => {
+        parent?.stdout?.on('data', (chunk: Buffer) => {
+          const match = /READY (\d+)/.exec(chunk.toString());
+          if (match) ready(Number(match[1]));
+        });
+        parent?.once('exit', () => fail(new Error('the starting process exited early')));
+      });
+      expect(groupAlive(pid)).toBe(true);
+      // As an OOM killer or a CI timeout would: no exit handler runs.
+      parent.kill('SIGKILL');
+      for (let waited = 0; groupAlive(pid) && waited < 10_000; waited += 250) await new Promise((done) => setTimeout(done, 250));
+      expect(groupAlive(pid)).toBe(false);
+    } finally {
+      parent?.kill('SIGKILL');
+      if (pid !== undefined && groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -86,9 +86,8 @@ const READY_LINE: Record<OfflineService, RegExp> = {
 const OUTPUT_LINES_KEPT = 200;
 const STOP_GRACE_MS = 5_000;
 
-/** Children still running, killed (whole process group) if this process exits without stopping them. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** Starts serverless and stops it if this process dies without calling stop() (see the file). */
+const WATCHDOG = resolve(__dirname, 'offline-watchdog.mjs');
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -98,14 +97,6 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) killGroup(child, 'SIGKILL');
-  });
 }
 
 function hasExited(child: ChildProcess): boolean {
@@ -133,7 +124,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
   // serverless may be gone while a worker or esbuild of its group lingers.
   killGroup(child, 'SIGKILL');
-  running.delete(child);
+  child.stdin?.destroy();
 }
 
 function inheritedEnvironment(): Record<string, string> {
@@ -162,15 +153,14 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     '--noPrependStageInUrl',
     ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
   ];
-  const child = spawn(SLS, args, {
+  const child = spawn(process.execPath, [WATCHDOG, JSON.stringify([SLS, ...args])], {
     cwd: resolve(REPO_ROOT, 'services', options.service),
     env: { ...inheritedEnvironment(), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', ...options.env },
     // Its own process group, so stop() reaches serverless and everything it spawned.
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open, unwritten, for as long as this process lives: the watchdog's sign of life.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  installExitHook();
-  running.add(child);
 
   const lines: string[] = [];
   const output = () => lines.join('\n');
