@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { freePort } from './ports';
 import { REPO_ROOT } from './service-definitions';
 
@@ -153,9 +154,21 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     '--noPrependStageInUrl',
     ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
   ];
+  const serviceDir = resolve(REPO_ROOT, 'services', options.service);
+  // serverless-esbuild builds into the service folder; a folder per run (serverless.yml reads the variable as
+  // custom.esbuild.outputWorkFolder) keeps two runs of one service, e.g. in parallel tests, from rewriting each
+  // other's handlers.
+  const workFolder = join('.esbuild', `offline-${randomBytes(4).toString('hex')}`);
   const child = spawn(process.execPath, [WATCHDOG, JSON.stringify([SLS, ...args])], {
-    cwd: resolve(REPO_ROOT, 'services', options.service),
-    env: { ...inheritedEnvironment(), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', ...options.env },
+    cwd: serviceDir,
+    env: {
+      ...inheritedEnvironment(),
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      SLS_DEPRECATION_DISABLE: '*',
+      SLS_ESBUILD_WORK_FOLDER: workFolder,
+      ...options.env,
+    },
     // Its own process group, so stop() reaches serverless and everything it spawned.
     detached: true,
     // stdin stays open, unwritten, for as long as this process lives: the watchdog's sign of life.
@@ -180,7 +193,10 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     });
   }
 
-  const stop = () => stopChild(child);
+  const stop = async () => {
+    await stopChild(child);
+    await rm(resolve(serviceDir, workFolder), { recursive: true, force: true });
+  };
   try {
     await new Promise<void>((ready, fail) => {
       const timeoutMs = options.timeoutMs ?? 120_000;
