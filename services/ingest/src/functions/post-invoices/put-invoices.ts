@@ -109,7 +109,7 @@ export function chunkForPutRecords(indexes: readonly number[], records: readonly
   let currentBytes = 0;
   for (const index of indexes) {
     const { bytes } = records[index] as InvoiceRecord;
-    if (current.length === KINESIS_LIMITS.maxRecordsPerCall || currentBytes + bytes > KINESIS_LIMITS.maxBytesPerCall) {
+    if (current.length > 0 && (current.length === KINESIS_LIMITS.maxRecordsPerCall || currentBytes + bytes > KINESIS_LIMITS.maxBytesPerCall)) {
       chunks.push(current);
       current = [];
       currentBytes = 0;
