@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types of the untyped emulators, for every project that compiles this file
 /// <reference path="./types/emulators.d.ts" />
 import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';

@@ -35,7 +35,7 @@ export const InvoiceNo = z
 
 export const LocalDateTime = z
   .string()
-  .regex(LOCAL_DATETIME_PATTERN, 'must be a local date-time "YYYY-MM-DDTHH:mm:ss" (store time, no offset)')
+  .regex(LOCAL_DATETIME_PATTERN, { error: 'must be a local date-time "YYYY-MM-DDTHH:mm:ss" (store time, no offset)', abort: true })
   .refine(isValidLocalDateTime, 'is not a real calendar date and time')
   .meta({ description: 'Store-local wall-clock time (UK for the reference retailer), no offset.', examples: ['2010-12-01T08:26:00'] });
 

@@ -54,6 +54,13 @@ describe('the POST /invoices body', () => {
     expect(parsed.ok ? [] : parsed.problems.map((p) => p.path)).toContain(path);
   });
 
+  it('reports one problem per bad date, whichever way it is wrong', () => {
+    for (const invoiceDate of ['2011-02-31T10:00:00', '31/01/2011 10:00']) {
+      const parsed = parseInvoicesBody({ ...invoice(), invoiceDate });
+      expect(parsed.ok ? [] : parsed.problems).toEqual([{ path: 'invoiceDate', message: expect.any(String) }]);
+    }
+  });
+
   it('rejects a batch that names one invoice twice, and non-objects', () => {
     expect(parseInvoicesBody({ invoices: [invoice(), invoice()] })).toEqual({
       ok: false,
