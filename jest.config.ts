@@ -9,6 +9,7 @@ const swc: Config['transform'] = {
 
 const workspaces = [
   'packages/transactions',
+  'packages/retry',
   'packages/local-stack',
   'packages/pos-simulator',
   'services/ingest',

@@ -1,14 +1,10 @@
 import { AcceptedReply, ErrorReply } from '@invoice-pipeline/transactions';
+import { backoffDelay, type RetryPolicy } from '@invoice-pipeline/retry';
 import { systemClock, type Clock } from './pacing';
 
-/** Retries of one request: exponential backoff with full jitter, and never sooner than the server's Retry-After. */
-export interface RetryPolicy {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+export type { RetryPolicy };
 
+/** Retries of one request: exponential backoff with full jitter, and never sooner than the server's Retry-After. */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 15_000 };
 
 export type PostResult =
@@ -86,7 +82,6 @@ export async function postInvoices(body: string, options: ApiClientOptions): Pro
     }
     if (attempt >= options.retry.maxAttempts) return { kind: 'failed', status, reason: `${reason} (gave up after ${attempt} attempts)`, attempts: attempt };
     options.onRetry?.(reason);
-    const ceiling = Math.min(options.retry.maxDelayMs, options.retry.baseDelayMs * 2 ** (attempt - 1));
-    await clock.sleep(Math.max(serverDelayMs, Math.floor(random() * ceiling)));
+    await clock.sleep(Math.max(serverDelayMs, backoffDelay(attempt, options.retry, random)));
   }
 }

@@ -6,7 +6,7 @@ import { invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
 import { packWarehouseRecords, sendLinesToWarehouse } from '../src/invoices/send-warehouse';
 import { putItems } from '../src/invoices/write-dynamodb';
 
-const fast = { retries: 3, baseDelayMs: 1, maxDelayMs: 2 };
+const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
 
 function invoiceOf(lineCount: number, overrides: Partial<Invoice> = {}): Invoice {
   return {
@@ -58,7 +58,7 @@ describe('writing to DynamoDB', () => {
       },
     };
     const items = invoiceItems(normaliseInvoice(invoiceOf(3_000)));
-    await putItems(items, { dynamodb: dynamodb as never, tableName: 't', retry: { ...fast, retries: 10 } });
+    await putItems(items, { dynamodb: dynamodb as never, tableName: 't', retry: { ...fast, maxAttempts: 11 } });
     expect(written.sort()).toEqual(items.map((i) => i.sk).sort());
     expect(calls).toBeGreaterThan(2);
   });
@@ -66,7 +66,7 @@ describe('writing to DynamoDB', () => {
   it('fails loudly, naming what is left, when retries run out', async () => {
     const dynamodb = { send: async (command: BatchWriteCommand) => ({ UnprocessedItems: command.input.RequestItems }) };
     await expect(putItems(invoiceItems(normaliseInvoice(invoiceOf(2))), { dynamodb: dynamodb as never, tableName: 't', retry: fast })).rejects.toThrow(
-      /2 item\(s\) still not accepted after 3 retries/,
+      /2 item\(s\) still not accepted after 4 attempts/,
     );
   });
 });

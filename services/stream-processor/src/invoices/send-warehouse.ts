@@ -1,6 +1,7 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { toWarehouseRow, type NormalisedLine } from '@invoice-pipeline/transactions';
-import { DEFAULT_RETRY, sendUntilAccepted, type RetryPolicy } from '../lib/retry';
+import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { SINK_RETRY } from './sink-retry';
 
 /** Firehose limits: 500 records and 4 MiB per PutRecordBatch, 1,000 KiB per record. */
 const MAX_RECORDS_PER_CALL = 500;
@@ -63,7 +64,7 @@ export async function sendLinesToWarehouse(lines: NormalisedLine[], target: Ware
         if (!reply.FailedPutCount) return [];
         return pending.filter((_, index) => reply.RequestResponses?.[index]?.ErrorCode);
       },
-      target.retry ?? DEFAULT_RETRY,
+      target.retry ?? SINK_RETRY,
       `Firehose ${target.deliveryStreamName}`,
     );
   }

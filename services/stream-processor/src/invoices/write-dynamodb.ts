@@ -1,5 +1,6 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_RETRY, sendUntilAccepted, type RetryPolicy } from '../lib/retry';
+import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { SINK_RETRY } from './sink-retry';
 import type { InvoiceItem } from './dynamodb-items';
 
 const MAX_ITEMS_PER_BATCH_WRITE = 25;
@@ -22,7 +23,7 @@ export async function putItems(items: InvoiceItem[], target: DynamoDbTarget): Pr
         );
         return (reply.UnprocessedItems?.[target.tableName] ?? []).map((request) => request.PutRequest?.Item as InvoiceItem);
       },
-      target.retry ?? DEFAULT_RETRY,
+      target.retry ?? SINK_RETRY,
       `DynamoDB ${target.tableName}`,
     );
   }

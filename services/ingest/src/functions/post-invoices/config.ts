@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../../lib/backoff';
+import type { RetryPolicy } from '@invoice-pipeline/retry';
 
 /** Everything post-invoices reads from its environment, read once per container and checked. */
 export interface PostInvoicesConfig {

@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { AcceptedInvoice, Invoice } from '@invoice-pipeline/transactions';
-import { backoffDelay, sleep as realSleep, type RetryPolicy } from '../../lib/backoff';
+import { backoffDelay, sleep as realSleep, type RetryPolicy } from '@invoice-pipeline/retry';
 
 /** Kinesis Data Streams quotas that shape a PutRecords call (a record's size counts its partition key). */
 export const KINESIS_LIMITS = {
