@@ -1,6 +1,6 @@
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, ResourceInUseException as StreamInUseException } from '@aws-sdk/client-kinesis';
-import { BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalClients } from './clients';
 import { LOCAL_ACCOUNT, type ProvisionedResource } from './endpoints';
 import { resolveIntrinsics } from './intrinsics';
@@ -93,7 +93,8 @@ async function createResource(resource: CfnResource, identity: ProvisionedResour
       return true;
     }
     case 'AWS::S3::Bucket':
-      await ignoreExisting(clients.s3.send(new CreateBucketCommand({ Bucket: identity.name })), BucketAlreadyOwnedByYou);
+      // s3rver answers BucketAlreadyExists for a bucket kept from the last run; AWS would say BucketAlreadyOwnedByYou.
+      await ignoreExisting(clients.s3.send(new CreateBucketCommand({ Bucket: identity.name })), BucketAlreadyOwnedByYou, BucketAlreadyExists);
       return true;
     case 'AWS::KinesisFirehose::DeliveryStream':
       await options.firehose.createDeliveryStream(identity.name, properties);

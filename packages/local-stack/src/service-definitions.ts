@@ -53,8 +53,23 @@ export async function readCompose(root = REPO_ROOT): Promise<ComposeService[]> {
   }));
 }
 
-/** Runs `sls print` for one service and stage: the same resolution a deploy does, without AWS credentials. */
-export async function printService(key: string, path: string, stage: string, params: Record<string, string>): Promise<ServiceDefinition> {
+const printed = new Map<string, Promise<ServiceDefinition>>();
+
+/**
+ * Runs `sls print` for one service and stage: the same resolution a deploy does, without AWS credentials. It takes
+ * seconds, so a process asks once per service, stage and params (a stack restarted in one process reuses it).
+ */
+export function printService(key: string, path: string, stage: string, params: Record<string, string>): Promise<ServiceDefinition> {
+  const cacheKey = JSON.stringify([key, path, stage, params]);
+  const cached = printed.get(cacheKey);
+  if (cached) return cached;
+  const definition = runPrint(key, path, stage, params);
+  printed.set(cacheKey, definition);
+  definition.catch(() => printed.delete(cacheKey));
+  return definition;
+}
+
+async function runPrint(key: string, path: string, stage: string, params: Record<string, string>): Promise<ServiceDefinition> {
   const args = ['print', '--stage', stage, '--format', 'json', ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`)];
   let stdout: string;
   try {
