@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { localLambdaEnvironment, writeEndpoints } from './endpoints';
 import { startKinesisEventSource, type BatchResult, type FailedBatch, type RunningEventSource } from './kinesis-event-source';
-import { startOffline, type RunningOffline } from './offline';
+import { createLocalApiKey, startOffline, type RunningOffline } from './offline';
 import { startStack, type LocalStack, type StackOptions } from './stack';
 
 /** The stream event of processInvoices as declared in serverless.yml (what the event source mapping is built from). */
@@ -43,7 +42,7 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
   };
   try {
     const env = localLambdaEnvironment(stack.endpoints);
-    const key = randomBytes(24).toString('base64url');
+    const key = createLocalApiKey();
     const [ingest, streamProcessor] = await Promise.all([
       startOffline({ service: 'ingest', env, params: { localApiKey: key } }),
       startOffline({ service: 'stream-processor', env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' }, params: { streamArn: stack.endpoints.outputs.ingest?.StreamArn ?? '' } }),

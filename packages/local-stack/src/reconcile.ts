@@ -1,10 +1,11 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { formatMillis, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, Tally, WAREHOUSE_TABLES, type InvoiceType, type Totals } from '@invoice-pipeline/transactions';
 import { gunzipSync } from 'node:zlib';
 import { parseJsonObjects } from './firehose';
+import { readStreamRecords } from './test-kinesis';
 import type { Warehouse } from './warehouse';
 
 /**
@@ -50,20 +51,9 @@ function parseOrKeep(text: string): unknown {
   }
 }
 
-/** Every record of every shard, from the trim horizon. */
+/** Every record of the stream, from the trim horizon. */
 export async function readStreamTotals(kinesis: KinesisClient, streamName: string): Promise<SinkTotals> {
-  const payloads: unknown[] = [];
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  for (const shard of Shards) {
-    let { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
-    while (ShardIterator) {
-      const reply = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
-      for (const record of reply.Records ?? []) payloads.push(parseOrKeep(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')));
-      if (!reply.Records?.length) break;
-      ShardIterator = reply.NextShardIterator;
-    }
-  }
-  return tallyInvoices(payloads);
+  return tallyInvoices((await readStreamRecords(kinesis, streamName)).map((record) => parseOrKeep(record.data)));
 }
 
 async function readObjects(s3: S3Client, bucket: string, prefix: string): Promise<Buffer[]> {

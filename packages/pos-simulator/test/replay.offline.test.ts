@@ -3,10 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createLocalApiKey, startOffline, type RunningOffline } from '@invoice-pipeline/local-stack/src/offline';
+import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
 import { BUNDLED_SAMPLES, groupInvoices, normaliseInvoice, parseInvoice, readSource, summariseSource, Tally, type Invoice } from '@invoice-pipeline/transactions';
 import { isComplete, replay, storeIdFor, type ReplaySummary } from '../src';
-import { LOCAL_CREDENTIALS, startLocalKinesis } from './local-kinesis';
 
 /** The simulator against the real ingest service (serverless-offline) and a real local stream (kinesalite). */
 
@@ -17,13 +16,14 @@ const TSX = resolve(__dirname, '../../../node_modules/.bin/tsx');
 const run = promisify(execFile);
 const apiKey = createLocalApiKey();
 
-let kinesis: Awaited<ReturnType<typeof startLocalKinesis>>;
+let kinesis: TestKinesis;
 let offline: RunningOffline | undefined;
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'replay-offline-'));
-  kinesis = await startLocalKinesis(STREAM, 2);
+  kinesis = await startTestKinesis();
+  await kinesis.createStream(STREAM, 2);
   offline = await startOffline({
     service: 'ingest',
     env: { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey },
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 async function invoicesInStream(): Promise<Invoice[]> {
-  return (await kinesis.readAll()).map((record) => {
+  return (await kinesis.readAll(STREAM)).map((record) => {
     const parsed = parseInvoice(JSON.parse(record.data));
     if (!parsed.ok) throw new Error(`record ${record.partitionKey} is not an invoice`);
     expect(record.partitionKey).toBe(parsed.value.invoiceNo);

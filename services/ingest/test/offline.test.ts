@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalApiKey, startOffline, type RunningOffline } from '@invoice-pipeline/local-stack/src/offline';
+import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
 import { AcceptedReply, ErrorReply, type Invoice } from '@invoice-pipeline/transactions';
 import { sampleInvoices } from './invoices';
-import { LOCAL_CREDENTIALS, startLocalKinesis, type LocalKinesis } from './local-kinesis';
 
 /**
  * The service as it runs locally: serverless-offline (API key enforced, handler bundled by serverless-esbuild)
@@ -14,13 +13,13 @@ import { LOCAL_CREDENTIALS, startLocalKinesis, type LocalKinesis } from './local
 const STREAM = 'invoice-ingest-local-invoices';
 const apiKey = createLocalApiKey();
 
-let kinesis: LocalKinesis;
+let kinesis: TestKinesis;
 let offline: RunningOffline | undefined;
 let invoices: Invoice[];
 
 beforeAll(async () => {
   invoices = await sampleInvoices(40);
-  kinesis = await startLocalKinesis();
+  kinesis = await startTestKinesis();
   await kinesis.createStream(STREAM, 2);
   offline = await startOffline({
     service: 'ingest',
