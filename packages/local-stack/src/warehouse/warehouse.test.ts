@@ -2,6 +2,7 @@ import { formatMillisFixed, normaliseInvoice, parseMillis, sumDecimals, toWareho
 import { Client } from 'pg';
 import { freePort } from '../ports';
 import { startEmbeddedWarehouse } from './embedded';
+import { connectWarehouse } from './postgres';
 import type { Warehouse } from './warehouse';
 
 const invoice: Invoice = {
@@ -76,5 +77,35 @@ describe('the embedded warehouse', () => {
     const broken = [...rows.map((r) => ({ ...r, invoice_no: 'C536379' })), { ...rows[0], quantity: 'six' }];
     await expect(warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, broken)).rejects.toThrow();
     expect(await warehouse.query(`SELECT count(*)::int AS n FROM ${WAREHOUSE_TABLES.staging}`)).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a warehouse given by WAREHOUSE_URL', () => {
+  // Any Postgres reached over the wire protocol; here the embedded one's socket stands in for a real server.
+  let server: Warehouse;
+  let remote: Warehouse;
+
+  beforeAll(async () => {
+    server = await startEmbeddedWarehouse({ port: await freePort() });
+    remote = await connectWarehouse(server.url);
+  }, 30_000);
+
+  afterAll(async () => {
+    await remote?.close();
+    await server?.close();
+  });
+
+  it('is migrated, loaded (multi-row INSERTs in one transaction) and merged through `pg`', async () => {
+    expect(await remote.migrate()).toEqual([]);
+    await remote.copyRows(WAREHOUSE_TABLES.staging, columns, rows);
+    await remote.copyRows(WAREHOUSE_TABLES.staging, columns, rows);
+    expect(await remote.mergeStaged()).toBe(8);
+    expect(await remote.query(`SELECT count(*)::int AS n, sum(line_total)::text AS revenue FROM ${WAREHOUSE_TABLES.lines}`)).toEqual([{ n: 4, revenue: '-10911.920' }]);
+  });
+
+  it('rolls a failed load back whole', async () => {
+    const broken = [...rows.map((r) => ({ ...r, invoice_no: 'C536379' })), { ...rows[0], quantity: 'six' }];
+    await expect(remote.copyRows(WAREHOUSE_TABLES.staging, columns, broken)).rejects.toThrow();
+    expect(await remote.query(`SELECT count(*)::int AS n FROM ${WAREHOUSE_TABLES.staging}`)).toEqual([{ n: 0 }]);
   });
 });
