@@ -36,6 +36,8 @@ export async function readStreamRecords(kinesis: KinesisClient, streamName: stri
 
 export interface TestKinesis {
   endpoint: string;
+  /** What a handler needs to reach this Kinesis (pass to startOffline's env). */
+  environment: Record<string, string>;
   client: KinesisClient;
   createStream(name: string, shards: number): Promise<void>;
   readAll(name: string): Promise<StreamRecord[]>;
@@ -48,6 +50,7 @@ export async function startTestKinesis(): Promise<TestKinesis> {
   const { kinesis: client, destroy } = localClients({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, kinesis: server.endpoint, dynamodb: '', s3: '', firehose: '' });
   return {
     endpoint: server.endpoint,
+    environment: { AWS_ENDPOINT_URL_KINESIS: server.endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey },
     client,
     createStream: async (name, shards) => {
       await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));

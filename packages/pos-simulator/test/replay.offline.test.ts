@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
+import { createLocalApiKey, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
 import { BUNDLED_SAMPLES, groupInvoices, normaliseInvoice, parseInvoice, readSource, summariseSource, Tally, type Invoice } from '@invoice-pipeline/transactions';
 import { isComplete, replay, storeIdFor, type ReplaySummary } from '../src';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   await kinesis.createStream(STREAM, 2);
   offline = await startOffline({
     service: 'ingest',
-    env: { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey },
+    env: kinesis.environment,
     params: { localApiKey: apiKey },
   });
 }, 120_000);

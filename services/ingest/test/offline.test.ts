@@ -24,7 +24,7 @@ beforeAll(async () => {
   offline = await startOffline({
     service: 'ingest',
     stage: 'local',
-    env: { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey },
+    env: kinesis.environment,
     params: { localApiKey: apiKey },
   });
 }, 120_000);
