@@ -4,7 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AcceptedReply, ErrorReply, parseInvoicesBody, type Invoice } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import { bundleModule, loadWithEnv } from '../../../test/bundle';
+import { loadWithEnv } from '../../../test/load-with-env';
 import { lambdaContext, postInvoicesEvent } from '../../../test/events';
 import { FakeKinesis, throttled, type FakeKinesisBehaviour } from '../../../test/fake-kinesis';
 import { sampleInvoices } from '../../../test/invoices';
@@ -15,20 +15,18 @@ import type * as HandlerModule from './handler';
  * (2xx) or none of them.
  */
 
+const HANDLER = resolve(__dirname, 'handler.ts');
 const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2' };
 // Metrics are still recorded (and spied on); only their EMF output is silenced.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-let bundle: Awaited<ReturnType<typeof bundleModule>>;
 let handlerModule: typeof HandlerModule;
 let realInvoices: Invoice[];
 
 beforeAll(async () => {
-  bundle = await bundleModule(resolve(__dirname, 'handler.ts'));
-  handlerModule = loadWithEnv<typeof HandlerModule>(bundle.file, ENV);
+  handlerModule = loadWithEnv<typeof HandlerModule>(HANDLER, ENV);
   realInvoices = await sampleInvoices(40);
 });
-afterAll(() => bundle?.remove());
 
 async function invoke(body: string, contentType: string | undefined, behaviour: FakeKinesisBehaviour = {}) {
   const kinesis = new FakeKinesis(behaviour);

@@ -3,26 +3,24 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AcceptedReply, ErrorReply, type Invoice } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { bundleModule, loadWithEnv } from '../../../test/bundle';
+import { loadWithEnv } from '../../../test/load-with-env';
 import { postInvoicesEvent, lambdaContext } from '../../../test/events';
 import { awsError, FakeKinesis, throttled, type FakeKinesisBehaviour } from '../../../test/fake-kinesis';
 import { sampleInvoices } from '../../../test/invoices';
 import type * as HandlerModule from './handler';
 
+const HANDLER = resolve(__dirname, 'handler.ts');
 const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2' };
 // Metrics are still recorded (and spied on); only their EMF output is silenced.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-let bundle: Awaited<ReturnType<typeof bundleModule>>;
 let handlerModule: typeof HandlerModule;
 let invoices: Invoice[];
 
 beforeAll(async () => {
-  bundle = await bundleModule(resolve(__dirname, 'handler.ts'));
-  handlerModule = loadWithEnv<typeof HandlerModule>(bundle.file, ENV);
+  handlerModule = loadWithEnv<typeof HandlerModule>(HANDLER, ENV);
   invoices = await sampleInvoices(5);
 });
-afterAll(() => bundle?.remove());
 
 interface Invocation {
   reply: APIGatewayProxyResult;
@@ -184,7 +182,7 @@ describe('POST /invoices handler', () => {
 
 describe('cold start', () => {
   it('reads STREAM_NAME once and refuses to start without it, naming it', () => {
-    expect(() => loadWithEnv(bundle.file, { ...ENV, STREAM_NAME: undefined })).toThrow(/STREAM_NAME is not set/);
-    expect(() => loadWithEnv(bundle.file, { ...ENV, AWS_ENDPOINT_URL_KINESIS: 'not a url' })).toThrow(/AWS_ENDPOINT_URL_KINESIS is not a URL/);
+    expect(() => loadWithEnv(HANDLER, { ...ENV, STREAM_NAME: undefined })).toThrow(/STREAM_NAME is not set/);
+    expect(() => loadWithEnv(HANDLER, { ...ENV, AWS_ENDPOINT_URL_KINESIS: 'not a url' })).toThrow(/AWS_ENDPOINT_URL_KINESIS is not a URL/);
   });
 });
