@@ -1,4 +1,10 @@
-import type { CfnResource, ProvisionedResourceLike } from './provision-types';
+/** A resource as the intrinsic resolver sees it: what `Ref` and `Fn::GetAtt …Arn` return. */
+export interface ProvisionedResourceLike {
+  type: string;
+  name: string;
+  ref: string;
+  arn: string;
+}
 
 /**
  * Resolves the CloudFormation intrinsics the services use (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) against the
@@ -41,5 +47,3 @@ function attributeOf(resource: ProvisionedResourceLike, attribute: string): stri
   if (attribute === 'QueueUrl') return resource.ref;
   return resource.name;
 }
-
-export type { CfnResource };

@@ -6,6 +6,7 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
+import { backoffDelay, sleep } from '@invoice-pipeline/retry';
 
 /**
  * A local Kinesis event source mapping: what Lambda does between a stream and a function, done faithfully enough to
@@ -83,8 +84,6 @@ export interface RunningEventSource {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function toEventRecord(record: KinesisRecord, shardId: string, options: EventSourceOptions): KinesisEventRecord {
   return {
     kinesis: {
@@ -157,7 +156,7 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
       return;
     }
     stats.retries += 1;
-    await sleep(Math.min(50 * 2 ** attempt, 1_000));
+    await sleep(backoffDelay(attempt + 1, { baseDelayMs: 50, maxDelayMs: 1_000 }));
     if (options.bisectBatchOnFunctionError && records.length > 1) {
       // Bisection halves the batch; each half gets the remaining attempts, so a poison record ends up alone.
       const middle = Math.ceil(records.length / 2);

@@ -3,8 +3,7 @@ import { CreateStreamCommand, ResourceInUseException as StreamInUseException } f
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalClients } from './clients';
 import { LOCAL_ACCOUNT, type ProvisionedResource } from './endpoints';
-import { resolveIntrinsics } from './intrinsics';
-import type { ProvisionedResourceLike } from './provision-types';
+import { resolveIntrinsics, type ProvisionedResourceLike } from './intrinsics';
 import { printService, readCompose, REPO_ROOT, type CfnResource, type ServiceDefinition } from './service-definitions';
 
 /** What the local Firehose must offer the provisioner. */

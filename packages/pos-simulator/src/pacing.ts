@@ -1,3 +1,5 @@
+import { sleep } from '@invoice-pipeline/retry';
+
 /** Time, injectable so that pacing can be tested without waiting. */
 export interface Clock {
   now(): number;
@@ -6,7 +8,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep,
 };
 
 /**

@@ -1,5 +1,6 @@
 import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { sleep } from '@invoice-pipeline/retry';
 import { mergeStagedStatements } from '@invoice-pipeline/transactions';
 import { getEnvVariable } from '../../lib/env';
 
@@ -10,8 +11,6 @@ const config = {
   database: getEnvVariable('REDSHIFT_DATABASE'),
   secretArn: getEnvVariable('REDSHIFT_SECRET_ARN'),
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Scheduled: merges what Firehose COPYed into the staging table into invoice_lines, one row per (invoice_no, line_no).
