@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.serverless/**', '**/.esbuild/**', '**/.local/**', '**/dist/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/.serverless/**', '**/.esbuild*/**', '**/.local/**', '**/dist/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -25,7 +25,7 @@ const config: Config = {
     testEnvironment: 'node',
     transform: swc,
     testMatch: ['<rootDir>/**/*.test.ts'],
-    testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
+    testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild'] /* also the per-run .esbuild-* folders */,
     transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm|@middy)/)'],
   })),
 };

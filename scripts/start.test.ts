@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BUNDLED_SAMPLES } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES } from '@invoice-pipeline/transactions/files';
 
 const run = promisify(execFile);
 

@@ -18,7 +18,7 @@ import {
   type SinkTotals,
 } from '@invoice-pipeline/local-stack';
 import { formatSummary, isComplete, replay } from '@invoice-pipeline/pos-simulator';
-import { BUNDLED_DATASET, type Totals } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, type Totals } from '@invoice-pipeline/transactions/files';
 
 const USAGE = `usage: pnpm start [--source PATH] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 import { parseArgs } from 'node:util';
-import { BUNDLED_DATASET, type TextEncodingMode } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, type TextEncodingMode } from '@invoice-pipeline/transactions/files';
 import cliProgress from 'cli-progress';
 import { DEFAULT_ENDPOINTS_FILE, readApiTarget } from './endpoints';
 import { estimateRows } from './estimate-rows';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { listSourceFiles } from '@invoice-pipeline/transactions';
+import { listSourceFiles } from '@invoice-pipeline/transactions/files';
 
 async function isGzip(file: string): Promise<boolean> {
   for await (const chunk of createReadStream(file, { start: 0, end: 1 })) return (chunk as Buffer)[0] === 0x1f && (chunk as Buffer)[1] === 0x8b;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLED_SAMPLES, summariseSource, type SourceSummary } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES, summariseSource, type SourceSummary } from '@invoice-pipeline/transactions/files';
 import { FakeApi, fakeClock, type ReceivedRequest } from '../test/fake-api';
 import { parseOneByOneInvoiceNo } from './one-by-one';
 import { isComplete, replay, type ReplayOptions } from './replay';

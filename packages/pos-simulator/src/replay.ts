@@ -1,15 +1,5 @@
-import {
-  BUNDLED_DATASET,
-  groupInvoices,
-  normaliseInvoice,
-  readSource,
-  Tally,
-  type BadRow,
-  type Invoice,
-  type RowResult,
-  type TextEncodingMode,
-  type Totals,
-} from '@invoice-pipeline/transactions';
+import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, groupInvoices, readSource, Tally, type BadRow, type RowResult, type TextEncodingMode, type Totals } from '@invoice-pipeline/transactions/files';
 import { DEFAULT_RETRY, postInvoices, type ApiClientOptions, type PostResult, type RetryPolicy } from './api-client';
 import { oneByOneInvoiceNo } from './one-by-one';
 import { SpeedClock, systemClock, TokenBucket, type Clock } from './pacing';

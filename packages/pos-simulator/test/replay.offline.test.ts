@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createLocalApiKey, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
-import { BUNDLED_SAMPLES, groupInvoices, normaliseInvoice, parseInvoice, readSource, summariseSource, Tally, type Invoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, parseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES, groupInvoices, readSource, summariseSource, Tally } from '@invoice-pipeline/transactions/files';
 import { isComplete, replay, storeIdFor, type ReplaySummary } from '../src';
 
 /** The simulator against the real ingest service (serverless-offline) and a real local stream (kinesalite). */

@@ -1,8 +1,9 @@
 #!/usr/bin/env tsx
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLED_DATASET } from './dataset';
-import type { TextEncodingMode } from './source-rows';
-import { summariseSource } from './summarise';
+import { BUNDLED_DATASET } from './files/dataset';
+import type { TextEncodingMode } from './files/source-rows';
+import { summariseSource } from './files/summarise';
 
 const USAGE = `usage: transactions summary [SOURCE] [--json] [--encoding auto|utf8|latin1]
 
@@ -14,7 +15,9 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, encoding: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h' } },
   });
-  const [command = 'summary', source = BUNDLED_DATASET] = positionals;
+  const [command = 'summary', given] = positionals;
+  // `pnpm --filter … cli` runs in the package folder; a path is meant from where the user typed it (INIT_CWD).
+  const source = given === undefined ? BUNDLED_DATASET : resolve(process.env.INIT_CWD ?? process.cwd(), given);
   if (values.help || command !== 'summary') {
     console.log(USAGE);
     return values.help ? 0 : 2;

@@ -1,10 +1,7 @@
+// The Lambda-safe contract: what an invoice is, exact money, validation and the API's replies. Nothing here reads
+// files or pulls a CSV parser, so a handler bundle stays small; file and dataset tooling is in `./files`.
 export * from './money';
 export * from './schemas';
 export * from './validation';
 export * from './warehouse';
-export * from './source-rows';
-export * from './group-invoices';
-export * from './tally';
-export * from './dataset';
-export * from './summarise';
 export * from './api';

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BUNDLED_DATASET, BUNDLED_SAMPLES } from '../src/dataset';
-import { groupInvoices } from '../src/group-invoices';
+import { BUNDLED_DATASET, BUNDLED_SAMPLES } from '../src/files/dataset';
+import { groupInvoices } from '../src/files/group-invoices';
 import { normaliseInvoice, type Invoice, type NormalisedLine } from '../src/schemas';
-import { readSource, type SourceRow } from '../src/source-rows';
-import { Tally } from '../src/tally';
+import { readSource, type SourceRow } from '../src/files/source-rows';
+import { Tally } from '../src/files/tally';
 import { collect } from './helpers';
 
 /** What a row is, without where it was read from: two layouts of the same row must agree on this. */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { groupInvoices, type SourceItem } from '../src/group-invoices';
-import { readSource, readSourceRows, type RowResult } from '../src/source-rows';
+import { groupInvoices, type SourceItem } from '../src/files/group-invoices';
+import { readSource, readSourceRows, type RowResult } from '../src/files/source-rows';
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -1,4 +1,4 @@
-import { parseSourceDate } from '../src/source-rows';
+import { parseSourceDate } from '../src/files/source-rows';
 import { HEADER, rowsOf } from './helpers';
 
 describe('date styles of the dataset', () => {

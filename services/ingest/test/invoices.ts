@@ -1,4 +1,5 @@
-import { BUNDLED_SAMPLES, groupInvoices, readSource, type Invoice } from '@invoice-pipeline/transactions';
+import { type Invoice } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 
 /** Real invoices: the first `count` of the bundled Kaggle head sample. */
 export async function sampleInvoices(count: number): Promise<Invoice[]> {

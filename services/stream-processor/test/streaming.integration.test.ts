@@ -11,7 +11,8 @@ import {
   type KinesisEventRecord,
   type LocalStack,
 } from '@invoice-pipeline/local-stack';
-import { BUNDLED_SAMPLES, groupInvoices, normaliseInvoice, readSource, Tally, type Invoice, type Totals } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES, groupInvoices, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 
 type Handler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;

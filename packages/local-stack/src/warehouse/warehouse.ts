@@ -1,10 +1,4 @@
-import {
-  MIGRATIONS_TABLE_DDL,
-  WAREHOUSE_MIGRATIONS,
-  WAREHOUSE_TABLES,
-  mergeStagedStatements,
-  type WarehouseDialect,
-} from '@invoice-pipeline/transactions';
+import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES, mergeStagedStatements, type WarehouseDialect } from '@invoice-pipeline/transactions';
 import type { WarehouseLoader } from './loader';
 
 export interface SqlQuery {

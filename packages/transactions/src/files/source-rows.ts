@@ -4,8 +4,8 @@ import { basename, join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
-import { canonicalDecimal } from './money';
-import { INVOICE_NO_PATTERN, isValidLocalDateTime } from './schemas';
+import { canonicalDecimal } from '../money';
+import { INVOICE_NO_PATTERN, isValidLocalDateTime } from '../schemas';
 
 /**
  * Reading the dataset's CSV files. Both real layouts share one header:

@@ -1,5 +1,5 @@
-import { formatMillis, parseMillis } from './money';
-import type { InvoiceType, NormalisedLine } from './schemas';
+import { formatMillis, parseMillis } from '../money';
+import type { InvoiceType, NormalisedLine } from '../schemas';
 
 /** Counts and exact revenue of a set of lines: what every sink is reconciled on. */
 export interface Totals {

@@ -1,6 +1,6 @@
-import { Invoice as InvoiceSchema, type Invoice, type InvoiceLine } from './schemas';
+import { Invoice as InvoiceSchema, type Invoice, type InvoiceLine } from '../schemas';
 import type { BadRow, RowResult, SourceRow } from './source-rows';
-import { problemsOf } from './validation';
+import { problemsOf } from '../validation';
 
 /** What reading a source yields: whole invoices (with the source rows they came from) and bad rows. */
 export type SourceItem = { kind: 'invoice'; invoice: Invoice; rows: SourceRow[] } | { kind: 'bad-row'; badRow: BadRow };

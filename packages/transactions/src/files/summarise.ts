@@ -1,5 +1,5 @@
 import { groupInvoices, type GroupOptions } from './group-invoices';
-import { normaliseInvoice } from './schemas';
+import { normaliseInvoice } from '../schemas';
 import { readSource, type BadRow, type TextEncodingMode } from './source-rows';
 import { Tally, type Totals } from './tally';
 
