@@ -10,6 +10,7 @@ const swc: Config['transform'] = {
 const workspaces = [
   'packages/transactions',
   'packages/retry',
+  'packages/warehouse',
   'packages/local-stack',
   'packages/pos-simulator',
   'services/ingest',

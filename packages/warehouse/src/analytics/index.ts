@@ -1,0 +1,4 @@
+export * from './dialect';
+export * from './queries';
+export * from './run';
+export * from './rejects';
