@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { groupInvoices, normaliseInvoice, readSource, toWarehouseRow, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, toWarehouseRow, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 
 /** A small real slice of the bundled dataset for analytics tests (how it is made: test/fixtures/make-slice.ts). */
 export const ANALYTICS_SLICE = resolve(__dirname, '../test/fixtures/online-retail-slice.csv.gz');
