@@ -1,4 +1,4 @@
--- Generated from packages/transactions/src/warehouse.ts by `pnpm openapi`. Do not edit by hand.
+-- Generated from packages/warehouse/src by `pnpm openapi`. Do not edit by hand.
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER NOT NULL PRIMARY KEY,
   name VARCHAR(200) NOT NULL,

@@ -5,7 +5,8 @@ import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/c
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { normaliseInvoice, toWarehouseRow, type Invoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { Client } from 'pg';
 import { gunzipSync } from 'node:zlib';
 import { endpointsFile, type Endpoints } from './endpoints';

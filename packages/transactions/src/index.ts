@@ -3,5 +3,4 @@
 export * from './money';
 export * from './schemas';
 export * from './validation';
-export * from './warehouse';
 export * from './api';

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { normaliseInvoice, toWarehouseRow, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { normaliseInvoice } from '@invoice-pipeline/transactions';
+import { toWarehouseRow, type WarehouseRow } from './contract';
 import { groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 
 /** A small real slice of the bundled dataset for analytics tests (how it is made: test/fixtures/make-slice.ts). */

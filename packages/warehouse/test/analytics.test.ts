@@ -3,7 +3,8 @@
  * figures computed here independently from the same rows in plain TypeScript (exact bigint money).
  */
 import { PGlite } from '@electric-sql/pglite';
-import { MIGRATIONS_TABLE_DDL, parseMillis, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { parseMillis } from '@invoice-pipeline/transactions';
+import { MIGRATIONS_TABLE_DDL, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, type WarehouseRow } from '../src';
 import {
   ANALYTICS_QUERY_NAMES,
   prepareAnalytics,

@@ -1,5 +1,6 @@
 /** Independent restatements of the analytics definitions (README, "Analytics"), in plain TypeScript over rows. */
-import { parseMillis, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { parseMillis } from '@invoice-pipeline/transactions';
+import type { WarehouseRow } from '../src';
 
 export const millis = (text: string): bigint => {
   const value = parseMillis(text);

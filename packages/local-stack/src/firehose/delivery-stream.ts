@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { WarehouseLoader } from '../warehouse/loader';
+import type { WarehouseLoader } from './warehouse-loader';
 import type { DeliveryStreamConfig } from './config';
 import { describeError } from './errors';
 import { parseJsonObjects, rowForColumns } from './json-copy';

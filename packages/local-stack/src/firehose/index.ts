@@ -11,3 +11,4 @@ export type {
 export { bucketFromArn, streamFromArn } from './config';
 export { FirehoseError } from './errors';
 export { parseJsonObjects } from './json-copy';
+export type { WarehouseLoader } from './warehouse-loader';

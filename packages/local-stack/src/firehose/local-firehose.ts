@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WarehouseLoader } from '../warehouse/loader';
+import type { WarehouseLoader } from './warehouse-loader';
 import { parseDeliveryStream, type Account, type DeliveryStreamConfig, type DeliveryStreamProperties } from './config';
 import { createDeliveryStream, type DeliveryContext, type DeliveryStream, type DeliveryStreamStats } from './delivery-stream';
 import { describeDeliveryStream } from './describe';

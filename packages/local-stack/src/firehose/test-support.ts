@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { WarehouseLoader } from '../warehouse/loader';
+import type { WarehouseLoader } from './warehouse-loader';
 import type { DeliveryStreamStats } from './delivery-stream';
 
 // s3rver and kinesalite ship no types: loaded through require with just the surface used here.

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { Warehouse, type SqlSession } from './warehouse';
+import { Warehouse, type SqlSession } from '@invoice-pipeline/warehouse/postgres';
 
 /** CSV for Postgres COPY: unquoted empty is NULL, everything else quoted, quotes doubled. */
 export function toCopyCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {

@@ -1,4 +1,3 @@
-export * from './loader';
-export * from './warehouse';
+// The warehouse the local stack runs: the embedded PGlite server here, the Postgres runner from the warehouse package.
 export * from './embedded';
-export * from './postgres';
+export * from '@invoice-pipeline/warehouse/postgres';

@@ -1,9 +1,9 @@
-import { formatMillisFixed, normaliseInvoice, parseMillis, sumDecimals, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type Invoice } from '@invoice-pipeline/transactions';
+import { formatMillisFixed, normaliseInvoice, parseMillis, sumDecimals, type Invoice } from '@invoice-pipeline/transactions';
+import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
+import { connectWarehouse, type Warehouse } from '@invoice-pipeline/warehouse/postgres';
 import { Client } from 'pg';
 import { freePort } from '../ports';
 import { startEmbeddedWarehouse } from './embedded';
-import { connectWarehouse } from './postgres';
-import type { Warehouse } from './warehouse';
 
 const invoice: Invoice = {
   invoiceNo: '536365',
@@ -29,7 +29,7 @@ describe('the embedded warehouse', () => {
     warehouse = await startEmbeddedWarehouse({ port: await freePort() });
     client = new Client({ connectionString: warehouse.url });
     await client.connect();
-  }, 30_000);
+  }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
 
   afterAll(async () => {
     await client?.end();
@@ -88,7 +88,7 @@ describe('a warehouse given by WAREHOUSE_URL', () => {
   beforeAll(async () => {
     server = await startEmbeddedWarehouse({ port: await freePort() });
     remote = await connectWarehouse(server.url);
-  }, 30_000);
+  }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
 
   afterAll(async () => {
     await remote?.close();

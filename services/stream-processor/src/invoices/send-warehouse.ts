@@ -1,5 +1,6 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import { toWarehouseRow, type NormalisedLine } from '@invoice-pipeline/transactions';
+import type { NormalisedLine } from '@invoice-pipeline/transactions';
+import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
 import { SINK_RETRY } from './sink-retry';
 

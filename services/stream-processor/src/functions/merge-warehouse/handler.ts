@@ -1,7 +1,7 @@
 import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { sleep } from '@invoice-pipeline/retry';
-import { mergeStagedStatements } from '@invoice-pipeline/transactions';
+import { mergeStagedStatements } from '@invoice-pipeline/warehouse';
 import { getEnvVariable } from '../../lib/env';
 
 const logger = new Logger();

@@ -1,5 +1,5 @@
-import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES, mergeStagedStatements, type WarehouseDialect } from '@invoice-pipeline/transactions';
-import type { WarehouseLoader } from './loader';
+import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES, mergeStagedStatements, type WarehouseDialect } from '../index';
+
 
 export interface SqlQuery {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -17,7 +17,7 @@ export interface SqlSession extends SqlQuery {
 }
 
 /** The warehouse the local stack runs: migrations, COPY-equivalent loads, the staged-row merge. */
-export class Warehouse implements WarehouseLoader {
+export class Warehouse {
   readonly dialect: WarehouseDialect = 'postgres';
 
   constructor(

@@ -1,0 +1,40 @@
+import { WAREHOUSE_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
+
+/**
+ * Warehouse DDL as numbered migrations, one definition for both engines. Redshift adds distribution and sort keys;
+ * Postgres (the local stand-in) adds indexes. Firehose COPYs into the staging table; the merge moves staged rows into the
+ * table analysts read.
+ */
+export interface WarehouseMigration {
+  version: number;
+  name: string;
+  statements: (dialect: WarehouseDialect) => string[];
+}
+
+const columnList = (indent = '  ') => WAREHOUSE_COLUMNS.map((c) => `${indent}${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(',\n');
+
+export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
+  {
+    version: 1,
+    name: 'invoice lines and their staging table',
+    statements: (dialect) => {
+      const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
+      const linesKeys = dialect === 'redshift' ? '\nDISTSTYLE KEY DISTKEY (invoice_no) COMPOUND SORTKEY (invoice_date, invoice_no)' : '';
+      const stagingKeys = dialect === 'redshift' ? '\nDISTSTYLE KEY DISTKEY (invoice_no)' : '';
+      const statements = [
+        `CREATE TABLE IF NOT EXISTS ${WAREHOUSE_TABLES.lines} (\n${columnList()},\n  merged_at TIMESTAMP NOT NULL DEFAULT ${now},\n  PRIMARY KEY (${WAREHOUSE_KEY.join(', ')})\n)${linesKeys};`,
+        `CREATE TABLE IF NOT EXISTS ${WAREHOUSE_TABLES.staging} (\n${columnList()},\n  loaded_at TIMESTAMP NOT NULL DEFAULT ${now}\n)${stagingKeys};`,
+      ];
+      if (dialect === 'postgres') {
+        statements.push(
+          `CREATE INDEX IF NOT EXISTS ${WAREHOUSE_TABLES.lines}_invoice_date ON ${WAREHOUSE_TABLES.lines} (invoice_date);`,
+          `CREATE INDEX IF NOT EXISTS ${WAREHOUSE_TABLES.lines}_customer ON ${WAREHOUSE_TABLES.lines} (customer_id, invoice_date);`,
+        );
+      }
+      return statements;
+    },
+  },
+];
+
+/** DDL of the migrations table itself (same on both engines). */
+export const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${WAREHOUSE_TABLES.migrations} (\n  version INTEGER NOT NULL PRIMARY KEY,\n  name VARCHAR(200) NOT NULL,\n  applied_at TIMESTAMP NOT NULL\n);`;
