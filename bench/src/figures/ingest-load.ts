@@ -1,0 +1,57 @@
+import type { Invoice } from '@invoice-pipeline/transactions';
+import { type Bench, type Figure } from '../figure';
+import { load } from '../load';
+
+const CLIENTS = [1, 10, 50] as const;
+const SECONDS = { full: 8, smoke: 2 };
+
+/** A typical single invoice (the dataset's median invoice has a dozen lines or so; this one has three). */
+const INVOICE: Invoice = {
+  invoiceNo: '536365',
+  invoiceDate: '2010-12-01T08:26:00',
+  customerId: '17850',
+  country: 'United Kingdom',
+  storeId: 'store-001',
+  lines: [
+    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
+    { stockCode: '71053', description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' },
+    { stockCode: '84406B', description: 'CREAM CUPID HEARTS COAT HANGER', quantity: 8, unitPrice: '2.75' },
+  ],
+};
+
+/**
+ * POST /invoices with one invoice per request at 1, 10 and 50 concurrent clients, beside the same server's health
+ * endpoint (a Lambda that touches nothing) at the same concurrency: what validation and the Kinesis put cost on top
+ * of serverless-offline's own per-request work. The same invoice is re-sent, which every sink absorbs (same key).
+ */
+export const ingestLoad: Bench = {
+  id: 'ingest-load',
+  needs: 'pipeline',
+  async run({ smoke, log, pipeline }) {
+    const seconds = smoke ? SECONDS.smoke : SECONDS.full;
+    const figures: Figure[] = [];
+    for (const connections of CLIENTS) {
+      log(`ingest under load: ${connections} client(s), ${seconds} s each for POST /invoices and GET /health`);
+      const health = await load({ url: `${pipeline.api.url}/health`, connections, seconds });
+      const post = await load({
+        url: `${pipeline.api.url}/invoices`,
+        connections,
+        seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': pipeline.api.key },
+        body: JSON.stringify(INVOICE),
+      });
+      figures.push({
+        id: `ingest-load.c${connections}.requests-per-second`,
+        label: `POST /invoices, ${connections} client${connections > 1 ? 's' : ''}`,
+        value: post.requestsPerSecond,
+        unit: 'req/s',
+        better: 'higher',
+        detail: `p50 ${post.p50Ms} ms, p99 ${post.p99Ms} ms, ${post.errors} errors of ${post.requests}`,
+        ceiling: { label: 'GET /health', value: health.requestsPerSecond, detail: `p50 ${health.p50Ms} ms, p99 ${health.p99Ms} ms, ${health.errors} errors` },
+        target: connections === 50 ? { text: '>= 1/2 of health, no error', met: post.requestsPerSecond >= health.requestsPerSecond / 2 && post.errors === 0 } : undefined,
+      });
+    }
+    return figures;
+  },
+};

@@ -1,0 +1,156 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@invoice-pipeline/local-stack';
+import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
+import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
+import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
+import {
+  BUNDLED_DATASET,
+  groupInvoices,
+  normaliseInvoice,
+  readSource,
+  toWarehouseRow,
+  WAREHOUSE_COLUMNS,
+  WAREHOUSE_TABLES,
+  type NormalisedLine,
+  type Totals,
+} from '@invoice-pipeline/transactions';
+import { grouped, perSecond, type Bench, type Figure } from '../figure';
+import { samplePeakMemory } from '../memory';
+
+/** The replay settings of `pnpm start`, so this figure is the default run's streaming path. */
+export const REPLAY_SETTINGS = { stores: 8, batchSize: 100, concurrency: 4 } as const;
+const SMOKE_ROWS = 20_000;
+/** Ceiling: DynamoDB BatchWriteItem calls in flight, and warehouse rows per COPY (one transaction each). */
+const CEILING_DYNAMODB_CONCURRENCY = 16;
+const CEILING_COPY_ROWS = 50_000;
+
+const sameTotals = (a: Totals, b: Totals) => a.lines === b.lines && a.invoices === b.invoices && a.revenue === b.revenue;
+
+/** Every line of the source, read once into memory (outside the timed part of the ceiling). */
+async function readLines(limitRows: number | undefined, stores: number): Promise<NormalisedLine[][]> {
+  let rows = 0;
+  async function* limited() {
+    for await (const row of readSource(BUNDLED_DATASET)) {
+      if (limitRows !== undefined && rows >= limitRows) return;
+      rows += 1;
+      yield row;
+    }
+  }
+  const invoices: NormalisedLine[][] = [];
+  for await (const item of groupInvoices(limited(), { storeIdFor: (invoiceNo) => storeIdFor(invoiceNo, stores) })) {
+    if (item.kind === 'invoice') invoices.push(normaliseInvoice(item.invoice));
+  }
+  return invoices;
+}
+
+/**
+ * The raw-sink ceiling: the same lines written straight into the emulated sinks, with no API, Kinesis, Lambda or
+ * Firehose: DynamoDB items by BatchWriteItem (the stream processor's own item layout and writer, many calls in
+ * flight) and warehouse rows by in-process COPY into staging plus the same MERGE, both sinks at once.
+ */
+async function writeStraightToSinks(pipeline: LocalPipeline, invoices: NormalisedLine[][]): Promise<number> {
+  const tableName = pipeline.stack.endpoints.outputs['stream-processor']?.TableName ?? '';
+  const dynamodb = DynamoDBDocumentClient.from(pipeline.stack.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const items = invoices.flatMap((lines) => invoiceItems(lines));
+  const started = performance.now();
+  const toDynamoDb = async () => {
+    let next = 0;
+    const worker = async () => {
+      for (let at = (next += 25) - 25; at < items.length; at = (next += 25) - 25) await putItems(items.slice(at, at + 25), { dynamodb, tableName });
+    };
+    await Promise.all(Array.from({ length: CEILING_DYNAMODB_CONCURRENCY }, worker));
+  };
+  const toWarehouse = async () => {
+    const columns = WAREHOUSE_COLUMNS.map((column) => column.name);
+    const rows = invoices.flat();
+    for (let at = 0; at < rows.length; at += CEILING_COPY_ROWS) {
+      const chunk = rows.slice(at, at + CEILING_COPY_ROWS).map((line) => toWarehouseRow(line) as unknown as Record<string, unknown>);
+      await pipeline.stack.warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, chunk);
+    }
+    await pipeline.stack.warehouse.mergeStaged();
+  };
+  await Promise.all([toDynamoDb(), toWarehouse()]);
+  return performance.now() - started;
+}
+
+/**
+ * The streaming path end to end, on the whole dataset (a slice in smoke runs): from the first POST of the replay
+ * (`pnpm start`'s settings) to the last line visible in DynamoDB and merged in the warehouse, with the peak resident
+ * memory of the whole local run meanwhile. Then every sink is reconciled with what was accepted, and the same lines
+ * are written straight into the sinks for the ceiling.
+ */
+export const streamPath: Bench = {
+  id: 'stream-path',
+  needs: 'pipeline',
+  async run({ smoke, log, pipeline, startupSeconds }) {
+    const limitRows = smoke ? SMOKE_ROWS : undefined;
+    const memory = samplePeakMemory();
+    const started = performance.now();
+    const replayed = await replay({ url: pipeline.api.url, apiKey: pipeline.api.key, source: BUNDLED_DATASET, limitRows, ...REPLAY_SETTINGS });
+    const replayMs = performance.now() - started;
+    log(`stream path: replayed ${grouped(replayed.accepted.lines)} lines in ${(replayMs / 1000).toFixed(1)} s; waiting for the sinks`);
+    if (replayed.failed.invoices || replayed.rejected.invoices) {
+      throw new Error(`stream path: the replay was not accepted whole: ${JSON.stringify({ failed: replayed.failed, rejected: replayed.rejected })}\n--- ingest output ---\n${pipeline.ingest.output()}`);
+    }
+    await pipeline.settle();
+    const endToEndMs = performance.now() - started;
+    const peakBytes = memory.stop();
+    log(`stream path: every sink settled ${(endToEndMs / 1000).toFixed(1)} s after the first POST`);
+
+    const names = pipeline.stack.endpoints.outputs['stream-processor'] ?? {};
+    const [dynamodb, warehouse] = await Promise.all([
+      readDynamoDbTotals(pipeline.stack.clients.dynamodb, names.TableName ?? ''),
+      readWarehouseTotals(pipeline.stack.warehouse),
+    ]);
+    const reconciled = sameTotals(replayed.totals, dynamodb) && sameTotals(replayed.totals, warehouse) && replayed.failed.lines === 0;
+    if (!reconciled) log(`stream path: sinks do not hold what was accepted: DynamoDB ${dynamodb.lines}, warehouse ${warehouse.lines}, accepted ${replayed.accepted.lines} lines`);
+
+    log('stream path ceiling: reading the same lines, then writing them straight into DynamoDB and the warehouse');
+    const invoices = await readLines(limitRows, REPLAY_SETTINGS.stores);
+    const lines = invoices.reduce((sum, invoice) => sum + invoice.length, 0);
+    const ceilingMs = await writeStraightToSinks(pipeline, invoices);
+
+    const rate = perSecond(replayed.accepted.lines, endToEndMs);
+    const ceilingRate = perSecond(lines, ceilingMs);
+    const figures: Figure[] = [
+      {
+        id: 'stream-path.seconds',
+        label: `stream path end to end (${smoke ? `${grouped(SMOKE_ROWS)} rows` : 'whole dataset'})`,
+        value: endToEndMs / 1000,
+        unit: 's',
+        better: 'lower',
+        detail: `replay ${(replayMs / 1000).toFixed(1)} s, then sinks ${((endToEndMs - replayMs) / 1000).toFixed(1)} s; ${reconciled ? 'reconciled' : 'NOT reconciled'}`,
+        ceiling: { label: 'straight into the sinks', value: ceilingMs / 1000 },
+        target: smoke ? undefined : { text: '< 60 s', met: endToEndMs < 60_000 },
+      },
+      {
+        id: 'stream-path.lines-per-second',
+        label: 'stream path rate',
+        value: rate,
+        unit: 'lines/s',
+        better: 'higher',
+        detail: `${grouped(replayed.accepted.lines)} lines, ${grouped(replayed.accepted.invoices)} invoices, ${replayed.requests} requests`,
+        ceiling: { label: 'straight into the sinks', value: ceilingRate, detail: `${grouped(lines)} lines` },
+        target: { text: '>= 1/2 of ceiling', met: rate >= ceilingRate / 2 },
+      },
+      {
+        id: 'memory.peak-mb',
+        label: 'peak memory, whole local run, during the replay',
+        value: peakBytes / 2 ** 20,
+        unit: 'MiB',
+        better: 'lower',
+        detail: 'resident, this process and every process it started',
+        target: { text: '< 2 GB', met: peakBytes < 2e9 },
+      },
+      {
+        id: 'pipeline.startup-seconds',
+        label: 'offline pipeline start-up',
+        value: startupSeconds,
+        unit: 's',
+        better: 'lower',
+        detail: 'emulators, provisioning, two serverless-offline services',
+      },
+    ];
+    return figures;
+  },
+};
