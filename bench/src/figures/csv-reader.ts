@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse';
-import { BUNDLED_DATASET, readSourceRows } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, readSourceRows } from '@invoice-pipeline/transactions/files';
 import { grouped, perSecond, type Bench } from '../figure';
 
 /** Smoke: the first rows only, enough to exercise both readers. */

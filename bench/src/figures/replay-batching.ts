@@ -1,5 +1,5 @@
 import { replay } from '@invoice-pipeline/pos-simulator';
-import { BUNDLED_DATASET } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET } from '@invoice-pipeline/transactions/files';
 import { grouped, perSecond, type Bench } from '../figure';
 import { REPLAY_SETTINGS } from './stream-path';
 

@@ -3,17 +3,8 @@ import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@in
 import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
 import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
-import {
-  BUNDLED_DATASET,
-  groupInvoices,
-  normaliseInvoice,
-  readSource,
-  toWarehouseRow,
-  WAREHOUSE_COLUMNS,
-  WAREHOUSE_TABLES,
-  type NormalisedLine,
-  type Totals,
-} from '@invoice-pipeline/transactions';
+import { normaliseInvoice, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, groupInvoices, readSource, type Totals } from '@invoice-pipeline/transactions/files';
 import { grouped, perSecond, type Bench, type Figure } from '../figure';
 import { samplePeakMemory } from '../memory';
 
