@@ -1,7 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { postInvoices, DEFAULT_RETRY } from '@invoice-pipeline/pos-simulator';
 import { invoiceKey, linesSk } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
-import { WAREHOUSE_TABLES, type Invoice } from '@invoice-pipeline/transactions';
+import type { Invoice } from '@invoice-pipeline/transactions';
+import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { percentile, type Bench, type Figure } from '../figure';
 
 const INVOICES = { full: 60, smoke: 10 };

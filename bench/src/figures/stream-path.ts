@@ -3,7 +3,8 @@ import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@in
 import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
 import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
-import { normaliseInvoice, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { BUNDLED_DATASET, groupInvoices, readSource, type Totals } from '@invoice-pipeline/transactions/files';
 import { grouped, perSecond, type Bench, type Figure } from '../figure';
 import { samplePeakMemory } from '../memory';
