@@ -2,5 +2,7 @@
 // files or pulls a CSV parser, so a handler bundle stays small; file and dataset tooling is in `./files`.
 export * from './money';
 export * from './schemas';
+export * from './sink-limits';
 export * from './validation';
 export * from './api';
+export * from './api-keys';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { DECIMAL_PATTERN, canonicalDecimal, formatMillis, lineTotalMillis } from './money';
+import { DECIMAL_PATTERN, MONEY_SCALE, canonicalDecimal, formatMillis, lineTotalMillis, parseMillis } from './money';
+import { TEXT_MAX_BYTES, WAREHOUSE_TYPES, integerDigits, maxMillis, numericSql, unstorableTextReason, utf8Bytes } from './sink-limits';
 
-/** Limits an invoice must respect. The real data has invoices of up to 1,114 lines. */
+/** Limits an invoice must respect. The real data has invoices of up to 1,114 lines. Field bounds: sink-limits.ts. */
 export const LIMITS = {
   maxLinesPerInvoice: 5_000,
   maxInvoicesPerBatch: 500,
-  maxTextLength: 500,
 } as const;
 
 export const INVOICE_NO_PATTERN = /^[CA]?\d{1,20}$/;
@@ -39,31 +39,60 @@ export const LocalDateTime = z
   .refine(isValidLocalDateTime, 'is not a real calendar date and time')
   .meta({ description: 'Store-local wall-clock time (UK for the reference retailer), no offset.', examples: ['2010-12-01T08:26:00'] });
 
-const MONEY_MESSAGE = 'must be an exact decimal string with at most 3 decimals, e.g. "2.55" (money is never a float)';
+const PRICE_DIGITS = integerDigits(WAREHOUSE_TYPES.unitPrice);
+/** A unit price: what the warehouse's NUMERIC(18,3) holds, written with at most that many digits (no million-digit "0…01"). */
+export const PRICE_PATTERN = new RegExp(`^[+-]?\\d{1,${PRICE_DIGITS}}(?:\\.\\d{1,${MONEY_SCALE}})?$`);
+const MONEY_MESSAGE = `must be an exact decimal string with at most ${PRICE_DIGITS} digits before the point and ${MONEY_SCALE} after, e.g. "2.55" (money is never a float)`;
 export const Money = z
   .string({ error: MONEY_MESSAGE })
-  .regex(DECIMAL_PATTERN, MONEY_MESSAGE)
-  .meta({ description: 'Exact decimal amount in GBP as a string, at most 3 decimals.', examples: ['2.55', '0.001', '-11062.06'] });
+  .regex(PRICE_PATTERN, MONEY_MESSAGE)
+  .meta({ description: `Exact decimal amount in GBP as a string, at most ${MONEY_SCALE} decimals (the warehouse's ${numericSql(WAREHOUSE_TYPES.unitPrice)}).`, examples: ['2.55', '0.001', '-11062.06'] });
 
-const Text = z.string().max(LIMITS.maxTextLength);
+/** Text every sink stores as sent: at most maxBytes of UTF-8 (Redshift's VARCHAR counts bytes), no NUL, valid Unicode. */
+function storableText(maxBytes: number) {
+  return z
+    .string()
+    .max(maxBytes, { error: `must be at most ${maxBytes} bytes of UTF-8`, abort: true })
+    .refine((text) => utf8Bytes(text) <= maxBytes, `must be at most ${maxBytes} bytes of UTF-8`)
+    .check((ctx) => {
+      const reason = unstorableTextReason(ctx.value);
+      if (reason) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
+    })
+    .meta({ description: `At most ${maxBytes} bytes of UTF-8, no NUL character.` });
+}
 
 /** One line of an invoice as a POS sends it. */
 export const InvoiceLine = z
   .object({
-    stockCode: Text.min(1).meta({ description: 'Product or service code, kept as sent (e.g. "85123A", "POST", "BANK CHARGES").' }),
-    description: Text.nullable().meta({ description: 'Product description as sent (spaces, quotes and £ kept), or null when unknown.' }),
+    stockCode: storableText(TEXT_MAX_BYTES.stockCode).min(1).meta({ description: 'Product or service code, kept as sent (e.g. "85123A", "POST", "BANK CHARGES").' }),
+    description: storableText(TEXT_MAX_BYTES.description).nullable().meta({ description: 'Product description as sent (spaces, quotes and £ kept), or null when unknown.' }),
     quantity: z
       .number()
       .int('must be a whole number')
-      .min(-1_000_000_000)
-      .max(1_000_000_000)
-      .meta({ description: 'Units; negative on cancellations.' }),
-    unitPrice: Money.meta({ description: 'Unit price in GBP, exact decimal string; negative only on adjustments.' }),
+      .min(WAREHOUSE_TYPES.quantity.min)
+      .max(WAREHOUSE_TYPES.quantity.max)
+      .meta({ description: 'Units; negative on cancellations (and on some sales: damaged or lost stock).' }),
+    unitPrice: Money.meta({ description: 'Unit price in GBP, exact decimal string; negative only on adjustments ("A" invoices).' }),
     invoiceDate: LocalDateTime.optional().meta({
       description: "This line's own timestamp, only when it differs from the invoice's (a few real invoices span a minute).",
     }),
   })
   .strict()
+  .superRefine((line, ctx) => {
+    // The line total (quantity x price) must fit the warehouse's line_total column too.
+    // Refinements run even when a field is already wrong; check only a well-formed pair.
+    if (typeof line.unitPrice !== 'string' || !PRICE_PATTERN.test(line.unitPrice) || !Number.isSafeInteger(line.quantity)) return;
+    const price = parseMillis(line.unitPrice) as bigint;
+    const limit = maxMillis(WAREHOUSE_TYPES.lineTotal);
+    const total = BigInt(line.quantity) * price;
+    if (total > limit || total < -limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['quantity'],
+        message: `quantity x unitPrice must be at most ${formatMillis(limit)} in size (the line total's ${numericSql(WAREHOUSE_TYPES.lineTotal)})`,
+      });
+    }
+  })
   .meta({ id: 'InvoiceLine' });
 
 /** An invoice as a POS sends it: the body of POST /invoices. */
@@ -75,7 +104,7 @@ export const Invoice = z
       description: 'Customer id, or null for a guest sale.',
       examples: ['17850', null],
     }),
-    country: Text.min(1).meta({ description: 'Country of the customer, as sent.', examples: ['United Kingdom'] }),
+    country: storableText(TEXT_MAX_BYTES.country).min(1).meta({ description: 'Country of the customer, as sent.', examples: ['United Kingdom'] }),
     storeId: z.string().regex(ID_PATTERN, 'must be 1-64 letters, digits, "_" or "-"').meta({ description: 'The POS store that sent the invoice.' }),
     lines: z
       .array(InvoiceLine)
@@ -84,6 +113,17 @@ export const Invoice = z
       .meta({ description: 'Lines in the order the POS recorded them; line numbers are their 1-based positions here.' }),
   })
   .strict()
+  .superRefine((invoice, ctx) => {
+    // Only a bad-debt adjustment ("A" invoice) takes money back through a negative price; a cancellation negates
+    // the quantity instead, and a sale never has a negative price.
+    if (typeof invoice.invoiceNo !== 'string' || invoiceTypeOf(invoice.invoiceNo) === 'adjustment' || !Array.isArray(invoice.lines)) return;
+    invoice.lines.forEach((line, index) => {
+      const price = typeof line?.unitPrice === 'string' && PRICE_PATTERN.test(line.unitPrice) ? parseMillis(line.unitPrice) : undefined;
+      if (price !== undefined && price < 0n) {
+        ctx.addIssue({ code: 'custom', path: ['lines', index, 'unitPrice'], message: 'must not be negative: only an adjustment ("A" invoice number) has a negative price' });
+      }
+    });
+  })
   .meta({ id: 'Invoice' });
 
 /** A batch of invoices in one request. */

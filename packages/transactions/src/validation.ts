@@ -17,8 +17,24 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ''): strin
   return text || '(body)';
 }
 
+/** A reply names at most this many unknown keys of one object, each cut to KEY_NAME_SHOWN characters. */
+export const UNKNOWN_KEYS_SHOWN = 5;
+export const KEY_NAME_SHOWN = 40;
+
+/** An unknown key's name as a reply may show it: a caller's 4 MB key name never comes back (or reaches a log). */
+function shownKey(key: string): string {
+  return JSON.stringify(key.length > KEY_NAME_SHOWN ? `${key.slice(0, KEY_NAME_SHOWN)}…` : key);
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const shown = issue.keys.slice(0, UNKNOWN_KEYS_SHOWN).map(shownKey).join(', ');
+  const more = issue.keys.length > UNKNOWN_KEYS_SHOWN ? ` and ${issue.keys.length - UNKNOWN_KEYS_SHOWN} more` : '';
+  return `unknown field(s) ${shown}${more}: only the documented fields are accepted`;
+}
+
 export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message }));
+  return error.issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: messageOf(issue) }));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

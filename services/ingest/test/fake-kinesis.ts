@@ -16,11 +16,29 @@ export interface FakeKinesisBehaviour {
   record?: (partitionKey: string, call: number) => RecordOutcome;
   /** An error the whole call `call` fails with; default: none. */
   call?: (call: number) => Error | undefined;
+  /** How long call `call` takes before it answers (a slow stream); an abort signal cuts it short. Default: 0. */
+  delayMs?: (call: number) => number;
 }
 
 /** An error shaped as the SDK throws them (name = the service's error code). */
 export function awsError(name: string, httpStatusCode = 400): Error {
   return Object.assign(new Error(`${name} (fake)`), { name, $metadata: { httpStatusCode }, $fault: httpStatusCode >= 500 ? 'server' : 'client' });
+}
+
+/** Waits like a slow call, rejecting as the SDK does (an AbortError) when the signal fires first. */
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 export const throttled: RecordOutcome = { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard shardId-000000000000' };
@@ -36,9 +54,11 @@ export class FakeKinesis implements KinesisSender {
 
   constructor(private readonly behaviour: FakeKinesisBehaviour = {}) {}
 
-  async send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput> {
+  async send(command: PutRecordsCommand, options: { abortSignal?: AbortSignal } = {}): Promise<PutRecordsCommandOutput> {
     const { StreamName = '', Records = [] } = command.input;
     const call = this.calls.push({ streamName: StreamName, partitionKeys: Records.map((record) => record.PartitionKey ?? '') });
+    const delay = this.behaviour.delayMs?.(call) ?? 0;
+    if (delay > 0) await abortableDelay(delay, options.abortSignal);
     const bytes = Records.reduce((sum, record) => sum + (record.Data?.byteLength ?? 0) + Buffer.byteLength(record.PartitionKey ?? ''), 0);
     if (Records.length === 0 || Records.length > 500 || bytes > 5 * 1024 * 1024) throw awsError('ValidationException');
     if (Records.some((record) => (record.Data?.byteLength ?? 0) + Buffer.byteLength(record.PartitionKey ?? '') > 1024 * 1024)) throw awsError('ValidationException');

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
-import { AcceptedReply, ErrorReply, type Invoice } from '@invoice-pipeline/transactions';
+import { AcceptedReply, ErrorReply, parseInvoicesBody, type Invoice } from '@invoice-pipeline/transactions';
+import fc from 'fast-check';
+import { body as anyBody, contentType as anyContentType, realInvoices } from './arbitraries';
 import { sampleInvoices } from './invoices';
 
 /**
@@ -12,6 +14,11 @@ import { sampleInvoices } from './invoices';
 // The name serverless.yml gives the stream on stage `local` (custom.names.stream).
 const STREAM = 'invoice-ingest-local-invoices';
 const apiKey = createLocalApiKey();
+/** A key of store-002 only, and a back-office key (reads only). */
+const store2Key = createLocalApiKey();
+const backofficeKey = createLocalApiKey();
+/** Bodies fuzzed through the real HTTP stack (the bulk runs in-process: handler.property.test.ts). */
+const OFFLINE_FUZZ_RUNS = 150;
 
 let kinesis: TestKinesis;
 let offline: RunningOffline | undefined;
@@ -19,13 +26,14 @@ let invoices: Invoice[];
 
 beforeAll(async () => {
   invoices = await sampleInvoices(40);
+  realInvoices.push(...invoices);
   kinesis = await startTestKinesis();
   await kinesis.createStream(STREAM, 2);
   offline = await startOffline({
     service: 'ingest',
     stage: 'local',
     env: kinesis.environment,
-    params: { localApiKey: apiKey },
+    params: { localApiKey: apiKey, localStoreKeys: `store-002=${store2Key}`, localBackofficeKey: backofficeKey },
   });
 }, 120_000);
 
@@ -106,6 +114,49 @@ describe('ingest under serverless-offline', () => {
     expect(added).toHaveLength(0);
   });
 
+  it('403: a store key sends only its own store\'s invoices, a back-office key sends none; nothing written', async () => {
+    const ofStore1 = invoices[0] as Invoice;
+    const added = await streamDelta(async () => {
+      for (const [key, sent] of [[store2Key, ofStore1], [backofficeKey, ofStore1]] as const) {
+        const response = await post(JSON.stringify(sent), { 'content-type': 'application/json', 'x-api-key': key });
+        expect(response.status).toBe(403);
+        expect(ErrorReply.parse(await response.json()).message).toMatch(/store|sends no invoices/);
+      }
+    });
+    expect(added).toHaveLength(0);
+    const own = { ...ofStore1, invoiceNo: '900001', storeId: 'store-002' };
+    const response = await post(JSON.stringify(own), { 'content-type': 'application/json', 'x-api-key': store2Key });
+    expect(response.status).toBe(202);
+  });
+
+  it('400 (not 415) for broken JSON sent as JSON', async () => {
+    const response = await post('{"invoices": [');
+    expect(response.status).toBe(400);
+    expect(ErrorReply.parse(await response.json()).problems).toEqual([{ path: '(body)', message: 'is not valid JSON' }]);
+  });
+
+  it(`fuzzed bodies and media types (${OFFLINE_FUZZ_RUNS}): never a 5xx; every accepted invoice is in the stream exactly once, as sent`, async () => {
+    const accepted = new Map<string, Invoice>();
+    const before = new Set((await kinesis.readAll(STREAM)).map((record) => record.sequenceNumber));
+    await fc.assert(
+      // fetch refuses header values HTTP forbids (control characters, edge spaces); the server never sees them.
+      fc.asyncProperty(anyBody, anyContentType.filter((type) => type === undefined || /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(type)), async (sent, type) => {
+        const headers: Record<string, string> = { 'x-api-key': apiKey, ...(type === undefined ? {} : { 'content-type': type }) };
+        const response = await fetch(`${offline?.url}/invoices`, { method: 'POST', headers, body: sent });
+        expect([202, 400, 413, 415]).toContain(response.status);
+        const reply = await response.json();
+        if (response.status !== 202) return void ErrorReply.parse(reply);
+        const parsed = parseInvoicesBody(JSON.parse(sent));
+        if (!parsed.ok) throw new Error('202 for a body the schema refuses');
+        AcceptedReply.parse(reply).accepted.forEach((entry, index) => accepted.set(entry.sequenceNumber, parsed.value[index] as Invoice));
+      }),
+      { numRuns: OFFLINE_FUZZ_RUNS },
+    );
+    const added = (await kinesis.readAll(STREAM)).filter((record) => !before.has(record.sequenceNumber));
+    expect(added).toHaveLength(accepted.size);
+    for (const record of added) expect(JSON.parse(record.data)).toEqual(accepted.get(record.sequenceNumber));
+  }, 120_000);
+
   it('415: a body that is not JSON', async () => {
     const response = await post('InvoiceNo,StockCode\n536365,85123A', { 'content-type': 'text/csv', 'x-api-key': apiKey });
     expect(response.status).toBe(415);
@@ -133,12 +184,14 @@ describe('ingest under serverless-offline, stream throttled', () => {
   let throttling: Server;
   let throttledOffline: RunningOffline | undefined;
   let putAttempts = 0;
+  /** throttle: every call answered as a stream over its write capacity; hang: never answered. */
+  let mode: 'throttle' | 'hang' = 'throttle';
 
   beforeAll(async () => {
-    // Answers every Kinesis call as a stream over its write capacity does.
     throttling = createServer((request, response) => {
       putAttempts += 1;
       request.resume().on('end', () => {
+        if (mode === 'hang') return;
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for shard shardId-000000000000' }));
       });
@@ -172,5 +225,19 @@ describe('ingest under serverless-offline, stream throttled', () => {
     expect(ErrorReply.parse(JSON.parse(text)).message).toMatch(/Retry-After/);
     expect(text).not.toMatch(/Provisioned|shardId|Exception/);
     expect(putAttempts).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('503 with Retry-After before the function times out when Kinesis never answers', async () => {
+    mode = 'hang';
+    const started = Date.now();
+    const response = await fetch(`${throttledOffline?.url}/invoices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+      body: JSON.stringify(invoices[0]),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('2');
+    // The function's timeout is 10 s: the reply came from the handler, not from a timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
   }, 30_000);
 });

@@ -44,6 +44,21 @@ export function limitBodySize(maxBytes: number): MiddlewareObj<APIGatewayProxyEv
   };
 }
 
+/** application/json or application/<x>+json, parameters allowed; media types are case-insensitive (RFC 9110). */
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.-]+\+)?json\s*(;.*)?$/i;
+
+/** Refuses a body whose Content-Type is not JSON with 415 (a body that is JSON but broken is a 400, not a 415). */
+export function requireJsonMediaType(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async ({ event }: HttpRequest) => {
+      const contentType = event.headers?.['content-type'] ?? '';
+      if (!JSON_MEDIA_TYPE.test(contentType.trim())) {
+        throw new HttpError(415, { message: 'Send the body as JSON, with Content-Type: application/json.' });
+      }
+    },
+  };
+}
+
 /**
  * onError: replaces the error with the HttpError `map` gives for it (if any), for @middy/http-error-handler to
  * send. Errors left unmapped become http-error-handler's generic 500.

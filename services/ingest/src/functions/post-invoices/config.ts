@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '@invoice-pipeline/retry';
+import { parseKeyBindings, type KeyBindings } from '@invoice-pipeline/transactions';
 
 /** Everything post-invoices reads from its environment, read once per container and checked. */
 export interface PostInvoicesConfig {
@@ -6,6 +7,8 @@ export interface PostInvoicesConfig {
   retry: RetryPolicy;
   /** What a 503 tells the caller to wait, in seconds. */
   retryAfterSeconds: number;
+  /** Which store(s) each API key speaks for (STORE_API_KEYS, built by config/api-keys.js). */
+  keyBindings: KeyBindings;
 }
 
 /** A request body larger than this is refused with 413 before it is parsed (Lambda's own limit is 6 MB). */
@@ -39,5 +42,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PostInvoicesCo
   if (endpoint !== undefined && endpoint !== '' && !URL.canParse(endpoint)) {
     throw new ConfigurationError(`post-invoices: AWS_ENDPOINT_URL_KINESIS is not a URL: ${JSON.stringify(endpoint)}`);
   }
-  return { streamName, retry: DEFAULT_RETRY, retryAfterSeconds: 2 };
+  const bindingsJson = required(env, 'STORE_API_KEYS', 'the API keys bound to their stores, set by serverless.yml from config/api-keys.js');
+  let keyBindings: KeyBindings;
+  try {
+    keyBindings = parseKeyBindings(bindingsJson);
+  } catch (error) {
+    throw new ConfigurationError(`post-invoices: STORE_API_KEYS ${(error as Error).message}`);
+  }
+  return { streamName, retry: DEFAULT_RETRY, retryAfterSeconds: 2, keyBindings };
 }

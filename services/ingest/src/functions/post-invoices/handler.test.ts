@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { AcceptedReply, ErrorReply, type Invoice } from '@invoice-pipeline/transactions';
+import { AcceptedReply, ErrorReply, keyValueDigest, type Invoice, type KeyBindings } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { loadWithEnv } from '../../../test/load-with-env';
 import { postInvoicesEvent, lambdaContext } from '../../../test/events';
@@ -10,7 +10,13 @@ import { sampleInvoices } from '../../../test/invoices';
 import type * as HandlerModule from './handler';
 
 const HANDLER = resolve(__dirname, 'handler.ts');
-const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2' };
+const KEY_BINDINGS: KeyBindings = {
+  'id:test-key-id': { role: 'store', stores: ['store-001'] },
+  'id:two-stores-key-id': { role: 'store', stores: ['store-001', 'store-002'] },
+  'id:backoffice-key-id': { role: 'backoffice' },
+  [keyValueDigest('local-store-002-key')]: { role: 'store', stores: ['store-002'] },
+};
+const ENV = { STREAM_NAME: 'invoice-ingest-test-invoices', AWS_REGION: 'eu-west-2', STORE_API_KEYS: JSON.stringify(KEY_BINDINGS) };
 // Metrics are still recorded (and spied on); only their EMF output is silenced.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -29,18 +35,27 @@ interface Invocation {
   addMetric: jest.SpyInstance;
 }
 
-async function invoke(body: string | null, options: { headers?: Record<string, string>; kinesis?: FakeKinesisBehaviour } = {}): Promise<Invocation> {
+interface InvokeOptions {
+  headers?: Record<string, string>;
+  kinesis?: FakeKinesisBehaviour;
+  apiKeyId?: string;
+  remainingMs?: number;
+}
+
+async function invoke(body: string | null, options: InvokeOptions = {}): Promise<Invocation> {
   const kinesis = new FakeKinesis(options.kinesis);
   const metrics = new Metrics({ namespace: 'test', serviceName: 'ingest', singleMetric: false });
   const addMetric = jest.spyOn(metrics, 'addMetric');
   const handler = handlerModule.createHandler({
     kinesis,
-    config: { streamName: ENV.STREAM_NAME, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 }, retryAfterSeconds: 2 },
+    config: { streamName: ENV.STREAM_NAME, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 }, retryAfterSeconds: 2, keyBindings: KEY_BINDINGS },
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
     sleep: async () => undefined,
   });
-  const reply = (await handler(postInvoicesEvent(body, options.headers), lambdaContext())) as APIGatewayProxyResult;
+  const event = postInvoicesEvent(body, options.headers);
+  if (options.apiKeyId !== undefined) event.requestContext.identity.apiKeyId = options.apiKeyId;
+  const reply = (await handler(event, lambdaContext(options.remainingMs))) as APIGatewayProxyResult;
   return { reply, kinesis, metrics, addMetric };
 }
 
@@ -132,11 +147,93 @@ describe('POST /invoices handler', () => {
     ['text/plain', { 'Content-Type': 'text/plain' }, 'hello'],
     ['no Content-Type', {} as Record<string, string>, '{}'],
     ['form data', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1'],
-    ['malformed JSON', { 'content-type': 'application/json' }, '{"invoices": ['],
+    ['JSON under a form media type', { 'content-type': 'text/json' }, '{}'],
   ])('415: %s', async (_, headers, body) => {
     const { reply, kinesis } = await invoke(body, { headers });
     expect(reply.statusCode).toBe(415);
     expect(errorReply(reply).message).toMatch(/JSON/);
+    expect(kinesis.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['malformed JSON', '{"invoices": ['],
+    ['a truncated string', '{"invoiceNo": "5363'],
+    ['not JSON at all', 'hello'],
+  ])('400 (not 415): %s, with the media type right', async (_, body) => {
+    const { reply, kinesis } = await invoke(body, { headers: { 'content-type': 'application/json' } });
+    expect(reply.statusCode).toBe(400);
+    expect(errorReply(reply).problems).toEqual([{ path: '(body)', message: 'is not valid JSON' }]);
+    expect(kinesis.calls).toHaveLength(0);
+  });
+
+  it('media types are case-insensitive: Application/JSON is JSON', async () => {
+    const { reply } = await invoke(json(invoices[0]), { headers: { 'Content-Type': 'Application/JSON; Charset=UTF-8' } });
+    expect(reply.statusCode).toBe(202);
+  });
+
+  it('400: an unknown key name is never echoed at length (a 4 MB key gives a small reply)', async () => {
+    const body = json({ ...invoices[0], ['k'.repeat(4 * 1024 * 1024)]: 1 });
+    const { reply } = await invoke(body);
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body.length).toBeLessThan(1_000);
+  });
+
+  it.each([
+    ['a negative price on a sale', { unitPrice: '-1' }, 'lines[0].unitPrice'],
+    ['a 40-digit price', { unitPrice: '1'.repeat(40) }, 'lines[0].unitPrice'],
+    ['a NUL in a description', { description: 'A\u0000' }, 'lines[0].description'],
+    ['a lone surrogate', { stockCode: '\uD800' }, 'lines[0].stockCode'],
+    ['a line total over the warehouse column', { quantity: 2_000_000_000, unitPrice: '100000000000' }, 'lines[0].quantity'],
+  ])('400: %s (no sink could store it), at its path', async (_, change, path) => {
+    const [first = invoices[0] as Invoice] = invoices;
+    const { reply, kinesis } = await invoke(json({ ...first, lines: [{ ...first.lines[0], ...change }] }));
+    expect(reply.statusCode).toBe(400);
+    expect(errorReply(reply).problems?.map((problem) => problem.path)).toEqual([path]);
+    expect(kinesis.calls).toHaveLength(0);
+  });
+
+  it('403: a key sends only its own store\'s invoices; the other store\'s paths are listed, nothing written', async () => {
+    const mixed = invoices.map((invoice, index) => (index === 2 ? { ...invoice, storeId: 'store-002' } : invoice));
+    const { reply, kinesis } = await invoke(json({ invoices: mixed }));
+    expect(reply.statusCode).toBe(403);
+    const body = errorReply(reply);
+    expect(body.message).toMatch(/store\(s\) store-001 only/);
+    expect(body.problems).toEqual([{ path: 'invoices[2].storeId', message: expect.any(String) }]);
+    expect(kinesis.calls).toHaveLength(0);
+    // A key bound to both stores sends both.
+    expect((await invoke(json({ invoices: mixed }), { apiKeyId: 'two-stores-key-id' })).reply.statusCode).toBe(202);
+  });
+
+  it('403: a key bound to no store, and a back-office key, send nothing', async () => {
+    for (const apiKeyId of ['unknown-key-id', 'backoffice-key-id']) {
+      const { reply, kinesis } = await invoke(json(invoices[0]), { apiKeyId });
+      expect(reply.statusCode).toBe(403);
+      expect(kinesis.calls).toHaveLength(0);
+    }
+  });
+
+  it('a local key is found by the digest of its value (serverless-offline gives every request one placeholder key id)', async () => {
+    const headers = { 'content-type': 'application/json', 'X-API-Key': 'local-store-002-key' };
+    const ok = await invoke(json({ ...invoices[0], storeId: 'store-002' }), { headers, apiKeyId: 'offlineContext_apiKeyId' });
+    expect(ok.reply.statusCode).toBe(202);
+    const refused = await invoke(json(invoices[0]), { headers, apiKeyId: 'offlineContext_apiKeyId' });
+    expect(refused.reply.statusCode).toBe(403);
+  });
+
+  it('503 with Retry-After, in time, when a Kinesis call hangs past the time left (the call is aborted)', async () => {
+    const started = Date.now();
+    const { reply, kinesis } = await invoke(json(invoices[0]), { remainingMs: 1_800, kinesis: { delayMs: () => 60_000 } });
+    expect(reply.statusCode).toBe(503);
+    expect(reply.headers?.['Retry-After']).toBe('2');
+    expect(kinesis.calls).toHaveLength(1);
+    expect(kinesis.stored).toHaveLength(0);
+    // 1.8 s left less the 1.5 s margin: answered after about 0.3 s, not after the hanging call.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('503 without calling Kinesis when no time is left', async () => {
+    const { reply, kinesis } = await invoke(json(invoices[0]), { remainingMs: 1_000 });
+    expect(reply.statusCode).toBe(503);
     expect(kinesis.calls).toHaveLength(0);
   });
 

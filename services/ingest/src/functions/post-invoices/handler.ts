@@ -2,14 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { parseInvoicesBody, type AcceptedReply, type FieldProblem } from '@invoice-pipeline/transactions';
+import { parseInvoicesBody, principalOf, storesNotSendable, type AcceptedReply, type FieldProblem, type Invoice, type Principal } from '@invoice-pipeline/transactions';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createKinesisClient } from '../../clients/kinesis';
-import { HttpError, isHttpStatusError, jsonReply, limitBodySize, mapErrors } from '../../lib/http';
+import { HttpError, isHttpStatusError, jsonReply, limitBodySize, mapErrors, requireJsonMediaType } from '../../lib/http';
 import { logger as serviceLogger, metrics as serviceMetrics } from '../../lib/observability';
 import { MAX_REQUEST_BYTES, readConfig, type PostInvoicesConfig } from './config';
 import { KINESIS_LIMITS, putInvoices, RecordTooLargeError, StreamUnavailableError, type KinesisSender } from './put-invoices';
@@ -47,6 +47,26 @@ function invalidBody(problems: FieldProblem[]): HttpError {
   return new HttpError(400, { message, problems: listed });
 }
 
+function principalOrForbidden(event: APIGatewayProxyEvent, config: PostInvoicesConfig): Principal {
+  const principal = principalOf(config.keyBindings, { apiKeyId: event.requestContext?.identity?.apiKeyId, apiKeyHeader: event.headers?.['x-api-key'] });
+  if (!principal) throw new HttpError(403, { message: 'This API key is not bound to a store; nothing was written.' });
+  return principal;
+}
+
+/** A key sends only its own store's invoices: another store's invoice in the body refuses the request (403). */
+function checkStores(principal: Principal, invoices: Invoice[], batch: boolean): void {
+  const refused = storesNotSendable(principal, invoices.map((invoice) => invoice.storeId));
+  if (!refused.length) return;
+  const problems = invoices.flatMap((invoice, index) =>
+    refused.includes(invoice.storeId) ? [{ path: batch ? `invoices[${index}].storeId` : 'storeId', message: 'is not a store this API key may send for' }] : [],
+  );
+  const message =
+    principal.role === 'store'
+      ? `This API key sends for store(s) ${principal.stores.join(', ')} only; ${problems.length} invoice(s) name another store. Nothing was written.`
+      : 'This API key reads only; it sends no invoices. Nothing was written.';
+  throw new HttpError(403, { message, problems: problems.slice(0, MAX_PROBLEMS_LISTED) });
+}
+
 /** What the caller is told for an error: a 4xx says what is wrong, a 5xx says nothing internal. */
 function toHttpError(error: unknown, body: unknown, config: PostInvoicesConfig): HttpError | undefined {
   if (error instanceof HttpError) return error;
@@ -67,11 +87,12 @@ function toHttpError(error: unknown, body: unknown, config: PostInvoicesConfig):
       { expose: true },
     );
   }
-  // @middy/http-json-body-parser: 415 for a body that is not JSON, by its Content-Type or its content.
-  if (isHttpStatusError(error) && error.statusCode < 500) {
-    const message = error.statusCode === 415 ? `Send the body as JSON with Content-Type: application/json (${error.message}).` : error.message;
-    return new HttpError(error.statusCode, { message });
+  // @middy/http-json-body-parser (its media type check is off: requireJsonMediaType does it) fails only on a body
+  // that is not JSON, which is a bad request, not a wrong media type.
+  if (isHttpStatusError(error) && error.statusCode === 415) {
+    return new HttpError(400, { message: 'The body is not valid JSON; nothing was written.', problems: [{ path: '(body)', message: 'is not valid JSON' }] });
   }
+  if (isHttpStatusError(error) && error.statusCode < 500) return new HttpError(error.statusCode, { message: error.message });
   return undefined;
 }
 
@@ -83,8 +104,10 @@ export function createHandler(deps: PostInvoicesDependencies) {
   const { config, logger, metrics } = deps;
 
   const postInvoices = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const principal = principalOrForbidden(event, config);
     const parsed = parseInvoicesBody(event.body);
     if (!parsed.ok) throw invalidBody(parsed.problems);
+    checkStores(principal, parsed.value, isBatch(event.body));
     const { accepted, retriedRecords, calls } = await putInvoices(parsed.value, {
       kinesis: deps.kinesis,
       streamName: config.streamName,
@@ -108,7 +131,7 @@ export function createHandler(deps: PostInvoicesDependencies) {
       metrics.addMetric('RequestsRejected', MetricUnit.Count, 1);
       metrics.addMetric('InvoicesRejected', MetricUnit.Count, invoiceCount(body));
     } else if (mapped) {
-      logger.warn('stream unavailable, replied 503', { error: error as Error });
+      logger.warn('stream unavailable or out of time, replied 503', { error: error as Error });
       metrics.addMetric('StreamUnavailable', MetricUnit.Count, 1);
     } else {
       logger.error('request failed', { error: error as Error });
@@ -122,7 +145,9 @@ export function createHandler(deps: PostInvoicesDependencies) {
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(httpHeaderNormalizer())
     .use(limitBodySize(MAX_REQUEST_BYTES))
-    .use(httpJsonBodyParser())
+    .use(requireJsonMediaType())
+    // disableContentTypeCheck is in the middleware's code but missing from its type declarations (6.4.5).
+    .use(httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]))
     .use(httpErrorHandler({ logger: false, fallbackMessage: GENERIC_500 }))
     .use(
       mapErrors((error, request) => {

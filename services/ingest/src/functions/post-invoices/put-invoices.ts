@@ -11,14 +11,14 @@ export const KINESIS_LIMITS = {
 
 /** The one thing putInvoices needs of a Kinesis client; a KinesisClient is one, a test fake is another. */
 export interface KinesisSender {
-  send(command: PutRecordsCommand): Promise<PutRecordsCommandOutput>;
+  send(command: PutRecordsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutRecordsCommandOutput>;
 }
 
 export interface PutInvoicesDependencies {
   kinesis: KinesisSender;
   streamName: string;
   retry: RetryPolicy;
-  /** Epoch ms after which no retry is started (the invocation's deadline less a margin). */
+  /** Epoch ms by which putInvoices returns or throws (the invocation's deadline less a margin): every call is aborted then. */
   deadline?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -60,6 +60,11 @@ export class StreamUnavailableError extends Error {
   ) {
     super(`${failedRecords} record(s) still failing after ${attempts} attempt(s) (${errorCode})`);
   }
+}
+
+/** The invocation ran out of time during or before a PutRecords call. Some records may be in; resending is safe. */
+export class DeadlineExceededError extends StreamUnavailableError {
+  override name = 'DeadlineExceededError';
 }
 
 /** Kinesis refused records for a reason retrying cannot fix (e.g. the stream's KMS key is unusable). */
@@ -158,11 +163,16 @@ export async function putInvoices(invoices: readonly Invoice[], deps: PutInvoice
         const record = records[index] as InvoiceRecord;
         return { PartitionKey: record.invoiceNo, Data: record.data };
       });
+      const timeLeft = deps.deadline === undefined ? undefined : deps.deadline - now();
+      if (timeLeft !== undefined && timeLeft <= 0) throw new DeadlineExceededError(pending.length, attempt, 'DeadlineExceeded');
       calls += 1;
       let output: PutRecordsCommandOutput;
+      // The call is cut off when the time left runs out: the caller gets a 503 in time, never a Lambda timeout.
+      const abortSignal = timeLeft === undefined ? undefined : AbortSignal.timeout(timeLeft);
       try {
-        output = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: entries }));
+        output = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: entries }), { abortSignal });
       } catch (error) {
+        if (abortSignal?.aborted) throw new DeadlineExceededError(pending.length, attempt, 'DeadlineExceeded');
         if (!isRetryableCallError(error)) throw error;
         const { name, code, message = '' } = error as Error & { code?: string };
         for (const index of chunk) failures.push({ index, code: code ?? name, message, retryable: true });
