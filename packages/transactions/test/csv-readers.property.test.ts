@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { groupInvoices, type SourceItem } from '../src/group-invoices';
-import { readSourceRows, type RowResult } from '../src/source-rows';
+import { groupInvoices, type SourceItem } from '../src/files/group-invoices';
+import { readSourceRows, type RowResult } from '../src/files/source-rows';
 import { collect, HEADER } from './helpers';
 
 /**
