@@ -6,3 +6,4 @@ export * from './sink-limits';
 export * from './validation';
 export * from './api';
 export * from './api-keys';
+export * from './read-api';

@@ -17,6 +17,10 @@ export const LINES_PER_ITEM = 100;
 export const invoiceKey = (invoiceNo: string) => `INVOICE#${invoiceNo}`;
 export const HEADER_SK = '#HEADER';
 export const linesSk = (chunk: number) => `LINES#${String(chunk).padStart(4, '0')}`;
+/** The sparse GSI of a customer's invoices by date, and its keys. */
+export const CUSTOMER_INDEX = 'byCustomer';
+export const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
+export const customerSortKey = (invoiceDate: string, invoiceNo: string) => `${invoiceDate}#${invoiceNo}`;
 
 /** Exact decimal as a DynamoDB number (N is exact to 38 digits; a JS number would not be). */
 const exact = (decimal: string) => NumberValue.from(decimal);
@@ -40,7 +44,7 @@ export function invoiceItems(lines: NormalisedLine[]): InvoiceItem[] {
     lineCount: lines.length,
     lineItems: chunks,
     total: exact(formatMillis(total)),
-    ...(first.customerId !== null ? { customerPk: `CUSTOMER#${first.customerId}`, customerSk: `${first.invoiceDate}#${first.invoiceNo}` } : {}),
+    ...(first.customerId !== null ? { customerPk: customerKey(first.customerId), customerSk: customerSortKey(first.invoiceDate, first.invoiceNo) } : {}),
   };
   const items: InvoiceItem[] = [header];
   for (let chunk = 0; chunk < chunks; chunk += 1) {
