@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { AcceptedReply, ErrorReply } from './api';
+import { CustomerInvoicesReply, InvoiceReply, READ_LIMITS } from './read-api';
 import { LIMITS, PostInvoicesBody } from './schemas';
 
 /** JSON Schema (2020-12) of the POST /invoices body, generated from the zod schemas. */
@@ -10,7 +11,7 @@ export function invoiceJsonSchema(): Record<string, unknown> {
 
 function componentSchemas(): Record<string, unknown> {
   const schemas: Record<string, unknown> = {};
-  for (const schema of [PostInvoicesBody, AcceptedReply, ErrorReply]) {
+  for (const schema of [PostInvoicesBody, AcceptedReply, ErrorReply, InvoiceReply, CustomerInvoicesReply]) {
     const { $defs = {} } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as { $defs?: Record<string, unknown> };
     Object.assign(schemas, $defs);
   }
@@ -27,7 +28,7 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Invoice ingest API',
+      title: 'Invoice API',
       version: '1.0.0',
       description: [
         'Point-of-sale systems post invoices here. Each invoice is written to the stream as one record. A line is',
@@ -66,8 +67,51 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/invoices/{invoiceNo}': {
+        get: {
+          operationId: 'getInvoice',
+          summary: 'An invoice as last accepted, with every line in order',
+          description: 'A store key reads only its own stores\' invoices (another store\'s invoice is a 404); a back-office key reads any.',
+          parameters: [{ $ref: '#/components/parameters/invoiceNo' }, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'The invoice; the ETag changes exactly when the invoice does.',
+              headers: { ETag: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/InvoiceReply' } } },
+            },
+            '304': { description: 'Unchanged since the ETag given in If-None-Match.' },
+            '400': error('The invoice number is not valid (`problems`: `path.invoiceNo`).'),
+            '403': error('No API key, or a key bound to no store.'),
+            '404': error('No such invoice that this key may read.'),
+            '503': { ...error('The invoice is being rewritten; retry after Retry-After seconds.'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+          },
+        },
+      },
+      '/customers/{customerId}/invoices': {
+        get: {
+          operationId: 'listCustomerInvoices',
+          summary: "A customer's invoices, newest first, a page at a time (back-office keys only)",
+          parameters: [
+            { $ref: '#/components/parameters/customerId' },
+            { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Earliest invoice date, inclusive: "YYYY-MM-DD" or "YYYY-MM-DDTHH:mm:ss".' },
+            { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Latest invoice date, inclusive (a date means the whole day).' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: READ_LIMITS.maxPageSize, default: READ_LIMITS.defaultPageSize } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'Opaque: the nextCursor of the previous page.' },
+            { name: 'lines', in: 'query', schema: { type: 'boolean', default: false }, description: 'true: every invoice with its lines.' },
+          ],
+          responses: {
+            '200': { description: 'One page.', content: { 'application/json': { schema: { $ref: '#/components/schemas/CustomerInvoicesReply' } } } },
+            '400': error('A parameter is not valid; `problems` names each (`path.customerId`, `query.limit`, `query.cursor`, ...).'),
+            '403': error('No API key, or not a back-office key.'),
+          },
+        },
+      },
     },
     components: {
+      parameters: {
+        invoiceNo: { name: 'invoiceNo', in: 'path', required: true, schema: { type: 'string', pattern: '^[CA]?\\d{1,20}$' } },
+        customerId: { name: 'customerId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+      },
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
       schemas: componentSchemas(),
     },
