@@ -2,34 +2,35 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const PAGE_BYTES = 4096;
 
-/** Resident bytes of this process and every process it started (serverless offline, its workers), from /proc. */
-export function treeResidentBytes(root = process.pid): number {
-  let entries: string[];
+/** Child process ids of a process (every thread's children), or none once it has ended. */
+function childrenOf(pid: number): number[] {
   try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
   } catch {
-    return process.memoryUsage().rss; // not Linux: this process only
+    return [];
   }
-  const children = new Map<number, number[]>();
-  const resident = new Map<number, number>();
-  for (const name of entries) {
-    try {
-      // stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after its closing parenthesis.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const pid = Number(name);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-      resident.set(pid, Number(readFileSync(`/proc/${name}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES);
-    } catch {
-      // the process ended while being read
-    }
+}
+
+function residentBytes(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+  } catch {
+    return 0;
   }
+}
+
+/**
+ * Resident bytes of this process and every process it started (serverless offline, its esbuild), from /proc; only
+ * this process's own on a system without it. Worker threads (the offline Lambdas) count in their process.
+ */
+export function treeResidentBytes(root = process.pid): number {
+  if (residentBytes(root) === 0) return process.memoryUsage().rss;
   let total = 0;
   const pending = [root];
   while (pending.length) {
     const pid = pending.pop() as number;
-    total += resident.get(pid) ?? 0;
-    pending.push(...(children.get(pid) ?? []));
+    total += residentBytes(pid);
+    pending.push(...childrenOf(pid));
   }
   return total;
 }

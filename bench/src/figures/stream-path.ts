@@ -12,6 +12,7 @@ import { samplePeakMemory } from '../memory';
 /** The replay settings of `pnpm start`, so this figure is the default run's streaming path. */
 export const REPLAY_SETTINGS = { stores: 8, batchSize: 100, concurrency: 4 } as const;
 const SMOKE_ROWS = 20_000;
+const REQUEST_TIMEOUT_MS = 180_000;
 /** Ceiling: DynamoDB BatchWriteItem calls in flight, and warehouse rows per COPY (one transaction each). */
 const CEILING_DYNAMODB_CONCURRENCY = 16;
 const CEILING_COPY_ROWS = 50_000;
@@ -78,7 +79,22 @@ export const streamPath: Bench = {
     const limitRows = smoke ? SMOKE_ROWS : undefined;
     const memory = samplePeakMemory();
     const started = performance.now();
-    const replayed = await replay({ url: pipeline.api.url, apiKey: pipeline.api.key, source: BUNDLED_DATASET, limitRows, ...REPLAY_SETTINGS });
+    let lastReport = started;
+    const replayed = await replay({
+      url: pipeline.api.url,
+      apiKey: pipeline.api.key,
+      source: BUNDLED_DATASET,
+      limitRows,
+      ...REPLAY_SETTINGS,
+      // A request the API answers after the client gave up is retried and sent again: on a crowded machine a short
+      // timeout turns slowness into a storm of retries. Generous here; the replay's own default elsewhere.
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      onProgress(progress) {
+        if (performance.now() - lastReport < 10_000) return;
+        lastReport = performance.now();
+        log(`stream path: ${grouped(progress.accepted.lines)} lines accepted, ${progress.requests} requests (${progress.retried} retried), ${pipeline.eventSource.stats().recordsDelivered} invoices processed`);
+      },
+    });
     const replayMs = performance.now() - started;
     log(`stream path: replayed ${grouped(replayed.accepted.lines)} lines in ${(replayMs / 1000).toFixed(1)} s; waiting for the sinks`);
     if (replayed.failed.invoices || replayed.rejected.invoices) {
