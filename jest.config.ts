@@ -16,6 +16,7 @@ const workspaces = [
   'services/ingest',
   'services/stream-processor',
   'services/batch-loader',
+  'packages/local-glue',
   'scripts',
 ];
 
