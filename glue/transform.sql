@@ -175,7 +175,7 @@ SELECT
   END AS reject_reason,
   r.raw,
   CASE WHEN l.invoice_error IS NULL THEN l.line_in_file END AS line_in_file,
-  CASE WHEN l.invoice_error IS NULL THEN r.invoice_no END AS invoice_no,
+  CASE WHEN l.line_in_file IS NOT NULL AND l.invoice_error IS NULL THEN r.invoice_no END AS invoice_no,
   CASE WHEN l.invoice_error IS NOT NULL OR l.line_in_file IS NULL THEN NULL
     WHEN substr(r.invoice_no, 1, 1) = 'C' THEN 'cancellation'
     WHEN substr(r.invoice_no, 1, 1) = 'A' THEN 'adjustment'

@@ -42,6 +42,44 @@ CREATE TABLE IF NOT EXISTS invoice_lines_staging (
 )
 DISTSTYLE KEY DISTKEY (invoice_no);
 
+-- migration 2: batch staging, invoice segments of dump files, dump loads
+
+CREATE TABLE IF NOT EXISTS invoice_lines_batch_staging (
+  invoice_no VARCHAR(24) NOT NULL,
+  invoice_type VARCHAR(16) NOT NULL,
+  invoice_date TIMESTAMP NOT NULL,
+  customer_id VARCHAR(64),
+  country VARCHAR(2000) NOT NULL,
+  store_id VARCHAR(64) NOT NULL,
+  stock_code VARCHAR(2000) NOT NULL,
+  description VARCHAR(2000),
+  quantity INTEGER NOT NULL,
+  unit_price NUMERIC(18,3) NOT NULL,
+  line_total NUMERIC(20,3) NOT NULL,
+  source_file VARCHAR(1024) NOT NULL,
+  source_line INTEGER NOT NULL,
+  line_in_file INTEGER NOT NULL,
+  loaded_at TIMESTAMP NOT NULL DEFAULT GETDATE()
+)
+DISTSTYLE KEY DISTKEY (invoice_no);
+
+CREATE TABLE IF NOT EXISTS batch_invoice_segments (
+  invoice_no VARCHAR(24) NOT NULL,
+  source_file VARCHAR(1024) NOT NULL,
+  first_line_no INTEGER NOT NULL,
+  line_count INTEGER NOT NULL,
+  assigned_at TIMESTAMP NOT NULL DEFAULT GETDATE(),
+  PRIMARY KEY (invoice_no, source_file)
+)
+DISTSTYLE KEY DISTKEY (invoice_no);
+
+CREATE TABLE IF NOT EXISTS batch_loads (
+  source_file VARCHAR(1024) NOT NULL PRIMARY KEY,
+  lines INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  merged_at TIMESTAMP NOT NULL
+);
+
 -- merge of staged rows (run in one transaction, e.g. by a scheduled query)
 BEGIN;
 LOCK invoice_lines_staging;

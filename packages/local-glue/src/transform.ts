@@ -3,7 +3,8 @@ import { basename, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { BadRow, WarehouseRow } from '@invoice-pipeline/transactions';
+import type { BadRow } from '@invoice-pipeline/transactions/files';
+import type { WarehouseRow } from '@invoice-pipeline/warehouse';
 
 /** The Glue job's transform, one Spark SQL file run unchanged here and by the PySpark job. */
 export const TRANSFORM_SQL_PATH = resolve(__dirname, '../../../glue/transform.sql');
@@ -48,12 +49,16 @@ export interface DumpFileInfo {
 }
 
 /** Looks at a dump's bytes: gzip by magic bytes, text encoding by strict UTF-8 decoding of the whole content. */
-export async function inspectDumpFile(path: string): Promise<DumpFileInfo> {
+export async function isGzipFile(path: string): Promise<boolean> {
   const handle = await open(path);
   const magic = Buffer.alloc(2);
   await handle.read(magic, 0, 2, 0);
   await handle.close();
-  const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+  return magic[0] === 0x1f && magic[1] === 0x8b;
+}
+
+export async function inspectDumpFile(path: string): Promise<DumpFileInfo> {
+  const gzip = await isGzipFile(path);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const input = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
   let utf8 = true;

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupInvoices, normaliseInvoice, parseMillis, readSource, type BadRow, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, parseMillis, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { groupInvoices, readSource, type BadRow } from '@invoice-pipeline/transactions/files';
 import { DuckDbTransform, type TransformedLine } from '../src/transform';
 
 export const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { BUNDLED_DATASET, BUNDLED_SAMPLES, formatMillisFixed, parseMillis, summariseSource } from '@invoice-pipeline/transactions';
+import { formatMillisFixed, parseMillis } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, BUNDLED_SAMPLES, summariseSource } from '@invoice-pipeline/transactions/files';
 import { comparable, comparableReference, HEADER, sorted, referenceOf, tempDir, transformFiles } from './helpers';
 
 /**

@@ -3,4 +3,5 @@
 export * from './contract';
 export * from './migrations';
 export * from './merge';
+export * from './batch';
 export * from './ddl';

@@ -1,3 +1,4 @@
+import { batchTableStatements } from './batch';
 import { WAREHOUSE_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
 
 /**
@@ -33,6 +34,11 @@ export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
       }
       return statements;
     },
+  },
+  {
+    version: 2,
+    name: 'batch staging, invoice segments of dump files, dump loads',
+    statements: batchTableStatements,
   },
 ];
 

@@ -63,6 +63,13 @@ export class Warehouse {
     });
   }
 
+  /** Runs statements in order in one transaction (e.g. a dump file's merge). */
+  async runStatements(statements: readonly string[]): Promise<void> {
+    await this.session.transaction(async (tx) => {
+      for (const statement of statements) await tx.query(statement);
+    });
+  }
+
   close(): Promise<void> {
     return this.onClose();
   }

@@ -1,0 +1,3 @@
+export * from './crawler';
+export * from './load';
+export * from './transform';

@@ -1,0 +1,80 @@
+import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseColumn, type WarehouseDialect } from './contract';
+import { mergeStagedStatements } from './merge';
+
+/** The batch path's tables (dumps loaded by the Glue job, or the local Glue). */
+export const BATCH_TABLES = {
+  /** One dump's lines, numbered within (file, invoice) until their merge. */
+  staging: 'invoice_lines_batch_staging',
+  /** Which line numbers each (invoice, dump file) holds: how an invoice split across two dumps keeps its numbering. */
+  segments: 'batch_invoice_segments',
+  /** One row per dump file merged, with its counts. */
+  loads: 'batch_loads',
+} as const;
+
+/** Columns of the batch staging table: the warehouse row without line_no, then where each line came from. */
+export const BATCH_STAGING_COLUMNS: readonly WarehouseColumn['name'][] = WAREHOUSE_COLUMNS.map((c) => c.name).filter((n) => n !== 'line_no');
+export const BATCH_SOURCE_COLUMNS = ['source_file', 'source_line', 'line_in_file'] as const;
+
+/** DDL of the batch tables (migration 2). */
+export function batchTableStatements(dialect: WarehouseDialect): string[] {
+  const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
+  const dist = dialect === 'redshift' ? '\nDISTSTYLE KEY DISTKEY (invoice_no)' : '';
+  const columns = WAREHOUSE_COLUMNS.filter((c) => c.name !== 'line_no').map((c) => `  ${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${BATCH_TABLES.staging} (\n${columns.join(',\n')},\n  source_file VARCHAR(1024) NOT NULL,\n  source_line INTEGER NOT NULL,\n  line_in_file INTEGER NOT NULL,\n  loaded_at TIMESTAMP NOT NULL DEFAULT ${now}\n)${dist};`,
+    `CREATE TABLE IF NOT EXISTS ${BATCH_TABLES.segments} (\n  invoice_no VARCHAR(24) NOT NULL,\n  source_file VARCHAR(1024) NOT NULL,\n  first_line_no INTEGER NOT NULL,\n  line_count INTEGER NOT NULL,\n  assigned_at TIMESTAMP NOT NULL DEFAULT ${now},\n  PRIMARY KEY (invoice_no, source_file)\n)${dist};`,
+    `CREATE TABLE IF NOT EXISTS ${BATCH_TABLES.loads} (\n  source_file VARCHAR(1024) NOT NULL PRIMARY KEY,\n  lines INTEGER NOT NULL,\n  rejected INTEGER NOT NULL,\n  merged_at TIMESTAMP NOT NULL\n);`,
+  ];
+}
+
+const sqlLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** Counts of one dump file, recorded with its merge. */
+export interface BatchFileCounts {
+  lines: number;
+  rejected: number;
+}
+
+/**
+ * Statements that merge one dump file's staged lines, to run in one transaction after its lines were COPYed into
+ * the batch staging table (preceded by batchFileReplaceStatements, so a re-run never doubles them).
+ *
+ * Line numbers: the transform numbers lines within (file, invoice). Each (invoice, file) pair is given a segment of
+ * line numbers once, the first time that file is merged: after every segment the invoice already has. So an invoice
+ * cut across two hourly dumps numbers on (lines 1-3 from the first file, 4-7 from the second), a re-run of a file
+ * reuses its segment (changes nothing), and a whole invoice in one dump is numbered 1..n exactly as the stream path
+ * numbers it. The rows then go through the stream path's own merge (mergeStagedStatements): one MERGE for both paths.
+ */
+export function mergeBatchFileStatements(dialect: WarehouseDialect, sourceFile: string, counts: BatchFileCounts): string[] {
+  const file = sqlLiteral(sourceFile);
+  const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
+  const lock = (table: string) => (dialect === 'redshift' ? `LOCK ${table};` : `LOCK TABLE ${table} IN EXCLUSIVE MODE;`);
+  const { staging: batchStaging, segments, loads } = BATCH_TABLES;
+  const columns = BATCH_STAGING_COLUMNS;
+  return [
+    // Segments are handed out one file at a time, so two dumps merging together cannot take the same numbers.
+    lock(segments),
+    [
+      `INSERT INTO ${segments} (invoice_no, source_file, first_line_no, line_count, assigned_at)`,
+      `SELECT f.invoice_no, ${file}, COALESCE(s.next_line_no, 1), f.line_count, ${now}`,
+      `FROM (SELECT invoice_no, MAX(line_in_file) AS line_count FROM ${batchStaging} WHERE source_file = ${file} GROUP BY invoice_no) f`,
+      `LEFT JOIN (SELECT invoice_no, MAX(first_line_no + line_count) AS next_line_no FROM ${segments} GROUP BY invoice_no) s ON s.invoice_no = f.invoice_no`,
+      `WHERE NOT EXISTS (SELECT 1 FROM ${segments} e WHERE e.invoice_no = f.invoice_no AND e.source_file = ${file});`,
+    ].join('\n'),
+    [
+      `INSERT INTO ${WAREHOUSE_TABLES.staging} (${columns.join(', ')}, line_no)`,
+      `SELECT ${columns.map((c) => `b.${c}`).join(', ')}, g.first_line_no + b.line_in_file - 1`,
+      `FROM ${batchStaging} b JOIN ${segments} g ON g.invoice_no = b.invoice_no AND g.source_file = b.source_file`,
+      `WHERE b.source_file = ${file};`,
+    ].join('\n'),
+    `DELETE FROM ${batchStaging} WHERE source_file = ${file};`,
+    `DELETE FROM ${loads} WHERE source_file = ${file};`,
+    `INSERT INTO ${loads} (source_file, lines, rejected, merged_at) VALUES (${file}, ${counts.lines}, ${counts.rejected}, ${now});`,
+    ...mergeStagedStatements(dialect),
+  ];
+}
+
+/** Before a file's lines are staged: whatever an earlier, failed run of the same file left in staging goes. */
+export function batchFileReplaceStatements(sourceFile: string): string[] {
+  return [`DELETE FROM ${BATCH_TABLES.staging} WHERE source_file = ${sqlLiteral(sourceFile)};`];
+}

@@ -1,0 +1,14 @@
+import { GlueClient } from '@aws-sdk/client-glue';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getEnvVariable } from '../../lib/env';
+import { startDumpLoad, type ObjectCreatedEvent } from './start-load';
+
+const logger = new Logger();
+const deps = { glue: new GlueClient({}), jobName: getEnvVariable('GLUE_JOB_NAME'), dumpsBucket: getEnvVariable('DUMPS_BUCKET') };
+
+/** EventBridge: an object was created in the dumps bucket. */
+export const main = async (event: ObjectCreatedEvent) => {
+  const result = await startDumpLoad(event, deps);
+  logger.info(result.started ? 'dump load started' : 'object ignored', { ...result });
+  return result;
+};
