@@ -35,7 +35,8 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   if (options.body !== undefined) args.push('--body', options.body);
   args.push(options.url);
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
-  const result = JSON.parse(stdout) as {
+  // With a warm-up autocannon prints one JSON result per phase, one per line; the measured one is last.
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     errors: number;

@@ -18,7 +18,7 @@ const USAGE = `usage: pnpm bench [--smoke] [--only ID,...] [--out FILE] [--markd
   --out        results file (default bench/results.json, or bench/results-smoke.json with --smoke)
   --markdown   also print the table as Markdown (for the README)`;
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       smoke: { type: 'boolean', default: false },
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(USAGE);
-    return;
+    return 0;
   }
   const only = values.only?.split(',').map((id) => id.trim());
   const unknown = only?.filter((id) => !BENCHES.some((bench) => bench.id === id));
@@ -43,23 +43,31 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
 
   const figures: Figure[] = [];
+  const failures: Array<{ bench: string; error: string }> = [];
   let pipeline: LocalPipeline | undefined;
   let startupSeconds = 0;
   const dir = await mkdtemp(join(tmpdir(), 'invoice-bench-'));
   try {
     for (const bench of selected) {
       context.log(`${bench.id}…`);
-      if (bench.needs === 'nothing') {
-        figures.push(...(await bench.run(context)));
-        continue;
+      // One benchmark failing does not lose the others' figures; the run still exits non-zero.
+      try {
+        if (bench.needs === 'nothing') {
+          figures.push(...(await bench.run(context)));
+          continue;
+        }
+        if (!pipeline) {
+          const since = performance.now();
+          pipeline = await startLocalPipeline({ dir, fresh: true, ports: { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } });
+          startupSeconds = (performance.now() - since) / 1000;
+          context.log(`offline pipeline up in ${startupSeconds.toFixed(1)} s`);
+        }
+        figures.push(...(await bench.run({ ...context, pipeline, startupSeconds })));
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        context.log(`${bench.id} FAILED: ${message}`);
+        failures.push({ bench: bench.id, error: message.split('\n')[0] ?? message });
       }
-      if (!pipeline) {
-        const since = performance.now();
-        pipeline = await startLocalPipeline({ dir, fresh: true, ports: { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } });
-        startupSeconds = (performance.now() - since) / 1000;
-        context.log(`offline pipeline up in ${startupSeconds.toFixed(1)} s`);
-      }
-      figures.push(...(await bench.run({ ...context, pipeline, startupSeconds })));
     }
   } finally {
     await pipeline?.stop();
@@ -79,15 +87,18 @@ async function main(): Promise<void> {
       loadAverage: { atStart: loadAtStart.map((n) => Number(n.toFixed(2))), atEnd: loadavg().map((n) => Number(n.toFixed(2))) },
     },
     figures: figures.map((figure) => ({ ...figure, ratioToCeiling: ratioToCeiling(figure) })),
+    failures,
   };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${textTable(figures)}\n`);
   if (values.markdown) console.log(`${markdownTable(figures)}\n`);
+  for (const failure of failures) console.log(`FAILED: ${failure.bench}: ${failure.error}`);
   console.log(`${figures.length} figures in ${results.seconds} s (load average ${results.machine.loadAverage.atStart.join(' ')} at start, ${results.machine.loadAverage.atEnd.join(' ')} at end); written to ${out}`);
+  return failures.length ? 1 : 0;
 }
 
 main().then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
