@@ -13,6 +13,7 @@ const workspaces = [
   'packages/warehouse',
   'packages/local-stack',
   'packages/pos-simulator',
+  'packages/deploy',
   'services/ingest',
   'services/stream-processor',
   'services/batch-loader',
