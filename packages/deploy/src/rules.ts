@@ -112,6 +112,24 @@ export const RULES: Rule[] = [
     },
   },
   {
+    name: 'the Glue job is bounded and pins the Spark settings its transform relies on; the crawler uses the invoice classifier',
+    check: (t) => {
+      const jobs = resourcesOfType(t, 'AWS::Glue::Job');
+      const crawlers = resourcesOfType(t, 'AWS::Glue::Crawler');
+      const problems = jobs.length === 0 || crawlers.length === 0 ? ['batch-loader: needs a Glue job and a crawler'] : [];
+      for (const job of jobs) {
+        const p = job.resource.Properties ?? {};
+        if (typeof p.Timeout !== 'number') problems.push(`${where(job)}: no Timeout`);
+        if (typeof p.MaxRetries !== 'number') problems.push(`${where(job)}: no MaxRetries`);
+        const conf = String(prop(p, 'DefaultArguments', '--conf') ?? '');
+        for (const setting of ['spark.sql.legacy.timeParserPolicy=CORRECTED', 'spark.sql.ansi.enabled=false', 'spark.sql.session.timeZone=UTC'])
+          if (!conf.includes(setting)) problems.push(`${where(job)}: --conf lacks ${setting}`);
+      }
+      for (const crawler of crawlers) if (asList(prop(crawler.resource, 'Properties', 'Classifiers') as unknown[]).length === 0) problems.push(`${where(crawler)}: no classifier`);
+      return problems;
+    },
+  },
+  {
     name: 'POST /invoices needs an API key, and every key has a usage plan with throttle and quota',
     check: (t) => {
       const problems: string[] = [];

@@ -47,6 +47,9 @@ const MUTATIONS: Record<string, (t: StageTemplates) => void> = {
   'every delivery stream buffers, writes error output, logs errors and has a role of its own': (t) => {
     props(t, 'stream-processor', 'RawArchiveDeliveryStream').ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions.Enabled = false;
   },
+  'the Glue job is bounded and pins the Spark settings its transform relies on; the crawler uses the invoice classifier': (t) => {
+    props(t, 'batch-loader', 'LoadDumpJob').DefaultArguments['--conf'] = 'spark.sql.ansi.enabled=false';
+  },
   'POST /invoices needs an API key, and every key has a usage plan with throttle and quota': (t) => {
     const [post] = resourcesOfType(t, 'AWS::ApiGateway::Method').filter((m) => m.resource.Properties?.HttpMethod === 'POST');
     if (post?.resource.Properties) post.resource.Properties.ApiKeyRequired = false;
