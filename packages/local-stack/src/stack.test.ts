@@ -42,7 +42,9 @@ describe('the local stack', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     endpoints = stack.endpoints;
-  }, 120_000);
+    // Provisioning resolves each service with `sls print` in dependency order (monitoring and warehouse, then ingest and
+    // batch-loader, then the stream processor): a few seconds idle, minutes on a loaded machine.
+  }, 240_000);
 
   afterAll(async () => {
     await stack?.stop();
