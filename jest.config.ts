@@ -11,6 +11,7 @@ const workspaces = [
   'packages/transactions',
   'packages/retry',
   'packages/warehouse',
+  'packages/dashboard',
   'packages/local-stack',
   'packages/pos-simulator',
   'packages/deploy',
