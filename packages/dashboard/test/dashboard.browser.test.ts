@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
-import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseRow } from '@invoice-pipeline/transactions';
+import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseRow } from '@invoice-pipeline/warehouse';
 import { runAnalyticsQuery } from '@invoice-pipeline/warehouse/analytics';
 import { readSliceRows } from '@invoice-pipeline/warehouse/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
-import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/transactions';
+import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { ANALYTICS_QUERY_NAMES, runAnalyticsQuery } from '@invoice-pipeline/warehouse/analytics';
 import { readSliceRows } from '@invoice-pipeline/warehouse/testing';
 import { AnalyticsReader, connectAnalytics, dialectOf, formatGbp, formatRate } from '../src';
