@@ -17,6 +17,7 @@ import {
   startLocalPipeline,
   type SinkTotals,
 } from '@invoice-pipeline/local-stack';
+import { startLocalDashboard, type RunningDashboard, type SinkCount } from '@invoice-pipeline/dashboard';
 import { formatSummary, isComplete, replay } from '@invoice-pipeline/pos-simulator';
 import { BUNDLED_DATASET, type Totals } from '@invoice-pipeline/transactions/files';
 
@@ -78,14 +79,20 @@ async function main(): Promise<number> {
     log: (line) => console.log(`  ${line}`),
   });
   let stopped = false;
+  let dashboard: RunningDashboard | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await dashboard?.stop();
     await pipeline.stop();
   };
   try {
     const { endpoints } = pipeline.stack;
-    console.log(`pipeline up in ${seconds(started)}: API ${pipeline.api.url}/invoices, endpoints and API key in ${join(dir, 'endpoints.json')}`);
+    // The analysts' page: live progress of the stream processor until the reconciliation gives lines per sink.
+    let sinkLines: SinkCount[] | undefined;
+    const processed = (): SinkCount[] => [{ sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().recordsDelivered, unit: 'invoices' }];
+    dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: async () => sinkLines ?? processed() });
+    console.log(`pipeline up in ${seconds(started)}: API ${pipeline.api.url}/invoices, dashboard ${dashboard.url}, endpoints and API key in ${join(dir, 'endpoints.json')}`);
 
     const replayStarted = performance.now();
     const replayed = await replay({
@@ -122,6 +129,7 @@ async function main(): Promise<number> {
       { sink: 'S3 raw archive', totals: archive, ok: sameTotals(reference, archive), note: '' },
       { sink: 'warehouse', totals: warehouse, ok: sameTotals(reference, warehouse) && warehouse.staged === 0, note: warehouse.staged ? `${warehouse.staged} rows still staged` : '' },
     ];
+    sinkLines = [...processed(), ...checks.map((c) => ({ sink: `${c.sink}: lines`, count: c.totals?.lines ?? 0, unit: 'lines' }))];
     const ok = checks.every((c) => c.ok) && replayed.badRows === 0 && badRecords === 0 && pipeline.failedBatches.length === 0 && isComplete(replayed);
 
     console.log(`\nreconciliation (${replayed.rows.toLocaleString('en-GB')} source rows, ${replayed.badRows} bad):`);
@@ -134,7 +142,7 @@ async function main(): Promise<number> {
       await stop();
       return ok ? 0 : 1;
     }
-    console.log(`\nstill serving: POST ${pipeline.api.url}/invoices (x-api-key in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}". Ctrl-C to stop.`);
+    console.log(`\nstill serving: POST ${pipeline.api.url}/invoices (x-api-key in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -4,3 +4,4 @@ export * from './s3-rejects';
 export * from './server';
 export * from './snapshot';
 export * from './connect';
+export * from './local';

@@ -48,7 +48,7 @@ beforeAll(async () => {
     locale: 'en-GB',
   });
   page = await browser.newPage();
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

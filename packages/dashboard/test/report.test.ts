@@ -23,7 +23,7 @@ beforeAll(async () => {
   const rows = await readSliceRows();
   await warehouse.copyRows(WAREHOUSE_TABLES.lines, WAREHOUSE_COLUMNS.map((c) => c.name), rows as unknown as Record<string, unknown>[]);
   out = await mkdtemp(join(tmpdir(), 'report-'));
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await warehouse?.close();

@@ -48,7 +48,7 @@ beforeAll(async () => {
   await prepareAnalytics(analytics);
   await prepareAnalytics(analytics); // idempotent
   await rebuildAnalytics(analytics);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await db?.close();
