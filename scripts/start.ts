@@ -89,9 +89,9 @@ async function main(): Promise<number> {
   try {
     const { endpoints } = pipeline.stack;
     // The analysts' page: live progress of the stream processor until the reconciliation gives lines per sink.
-    let sinkLines: SinkCount[] | undefined;
+    const reconciled: { sinks?: SinkCount[] } = {};
     const processed = (): SinkCount[] => [{ sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().recordsDelivered, unit: 'invoices' }];
-    dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: async () => sinkLines ?? processed() });
+    dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: async () => reconciled.sinks ?? processed() });
     console.log(`pipeline up in ${seconds(started)}: API ${pipeline.api.url}/invoices, dashboard ${dashboard.url}, endpoints and API key in ${join(dir, 'endpoints.json')}`);
 
     const replayStarted = performance.now();
@@ -129,7 +129,7 @@ async function main(): Promise<number> {
       { sink: 'S3 raw archive', totals: archive, ok: sameTotals(reference, archive), note: '' },
       { sink: 'warehouse', totals: warehouse, ok: sameTotals(reference, warehouse) && warehouse.staged === 0, note: warehouse.staged ? `${warehouse.staged} rows still staged` : '' },
     ];
-    sinkLines = [...processed(), ...checks.map((c) => ({ sink: `${c.sink}: lines`, count: c.totals?.lines ?? 0, unit: 'lines' }))];
+    reconciled.sinks = [...processed(), ...checks.map((c) => ({ sink: `${c.sink}: lines`, count: c.totals?.lines ?? 0, unit: 'lines' }))];
     const ok = checks.every((c) => c.ok) && replayed.badRows === 0 && badRecords === 0 && pipeline.failedBatches.length === 0 && isComplete(replayed);
 
     console.log(`\nreconciliation (${replayed.rows.toLocaleString('en-GB')} source rows, ${replayed.badRows} bad):`);

@@ -6,17 +6,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANALYTICS_QUERIES, ANALYTICS_QUERY_NAMES, type AnalyticsResults } from '@invoice-pipeline/warehouse/analytics';
+import { ANALYTICS_QUERIES, ANALYTICS_QUERY_NAMES, analyticsSql, type AnalyticsDialect, type AnalyticsQueryName, type AnalyticsResults } from '@invoice-pipeline/warehouse/analytics';
 import { AnalyticsReader } from './analytics';
 import { connectAnalytics, warehouseUrl } from './connect';
 import { formatCount, formatGbp, formatRate, renderTable, toCsv, type Column } from './format';
 
 const USAGE = `usage: pnpm report [--json | --csv DIR] [--dir STATE_DIR]
+       pnpm report --sql QUERY [--dialect redshift|postgres]
 
   Prints the main figures of the warehouse. Reads WAREHOUSE_URL when set, else the local run's warehouse
   (.local/endpoints.json, or STATE_DIR/endpoints.json).
   --json      every query's rows as one JSON document on stdout (money as exact decimal text)
-  --csv DIR   one CSV file per query in DIR`;
+  --csv DIR   one CSV file per query in DIR
+  --sql QUERY print a query's SQL for an engine (to paste into Power BI or a query editor); QUERY is one of
+              ${ANALYTICS_QUERY_NAMES.join(', ')}`;
 
 const right = (title: string): Column => ({ title, align: 'right' });
 const left = (title: string): Column => ({ title });
@@ -112,10 +115,25 @@ export function formatReport(r: AnalyticsResults): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, csv: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      csv: { type: 'string' },
+      dir: { type: 'string' },
+      sql: { type: 'string' },
+      dialect: { type: 'string', default: 'redshift' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.sql !== undefined) {
+    if (!(ANALYTICS_QUERY_NAMES as string[]).includes(values.sql) || !['redshift', 'postgres'].includes(values.dialect)) {
+      console.error(USAGE);
+      return 2;
+    }
+    console.log(analyticsSql(values.sql as AnalyticsQueryName, values.dialect as AnalyticsDialect));
     return 0;
   }
   const url = await warehouseUrl(process.env, values.dir);

@@ -71,6 +71,12 @@ describe('pnpm report', () => {
     await expect(run(TSX, [REPORT, '--dir', out], { env: { ...process.env, WAREHOUSE_URL: '' } })).rejects.toMatchObject({ stderr: expect.stringContaining('is the local stack running') });
   }, 60_000);
 
+  it('prints a query rendered for Redshift', async () => {
+    const { stdout } = await report('--sql', 'rfmSegments');
+    expect(stdout).toContain('FROM customer_rfm');
+    await expect(report('--sql', 'nope')).rejects.toMatchObject({ code: 2 });
+  }, 60_000);
+
   it('knows Redshift by its endpoint', () => {
     expect(dialectOf('postgres://u:p@wg.123456789012.eu-west-2.redshift-serverless.amazonaws.com:5439/dev')).toBe('redshift');
     expect(dialectOf('postgres://u:p@c1.abc.eu-west-2.redshift.amazonaws.com:5439/dev')).toBe('redshift');
