@@ -55,7 +55,9 @@ describe('the local stack', () => {
     expect(written).toEqual(endpoints);
     for (const url of [endpoints.kinesis, endpoints.dynamodb, endpoints.s3, endpoints.firehose]) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(endpoints.warehouse.url).toMatch(/^postgres:\/\/.+@127\.0\.0\.1:\d+\//);
-    expect(endpoints.outputs.ingest).toEqual({ StreamName: 'invoice-ingest-local-invoices', StreamArn: expect.stringContaining(':stream/invoice-ingest-local-invoices') });
+    expect(endpoints.outputs.ingest).toMatchObject({ StreamName: 'invoice-ingest-local-invoices', StreamArn: expect.stringContaining(':stream/invoice-ingest-local-invoices') });
+    // The read API's attachment to ingest's REST API (API Gateway is not emulated: the ids stay logical ids locally).
+    expect(Object.keys(endpoints.outputs.ingest ?? {})).toEqual(expect.arrayContaining(['RestApiId', 'RestApiRootResourceId', 'InvoicesResourceId', 'StoreApiKeys']));
     expect(endpoints.outputs['stream-processor']).toMatchObject({ TableName: 'invoice-stream-processor-local-invoices' });
     expect(Object.keys(endpoints.resources['stream-processor'] ?? {})).toEqual(
       expect.arrayContaining(['InvoiceTable', 'ArchiveBucket', 'RawArchiveDeliveryStream', 'WarehouseDeliveryStream']),
