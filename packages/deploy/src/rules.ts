@@ -36,6 +36,8 @@ export const FUNCTION_ACTIONS: Record<string, string[]> = {
     's3:PutObject',
     'sqs:SendMessage',
   ],
+  'stream-processor/GetInvoiceLambdaFunction': ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+  'stream-processor/ListCustomerInvoicesLambdaFunction': ['dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
   'stream-processor/MergeWarehouseLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents', 'redshift-data:BatchExecuteStatement', 'redshift-data:DescribeStatement', 'secretsmanager:GetSecretValue'],
   'batch-loader/HealthLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'batch-loader/StartLoadLambdaFunction': ['glue:StartJobRun', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'],
