@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
+import { normaliseInvoice, parseMillis, formatMillisFixed } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
+import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
+import { DumpRefused } from '../src/crawler';
+import { loadDumpFile } from '../src/load';
+import { HEADER, tempDir } from './helpers';
+
+const LINE_COLUMNS = WAREHOUSE_COLUMNS.map((c) => c.name);
+
+/** The warehouse's lines, values as text, without the load-time column. */
+async function warehouseLines(warehouse: Warehouse) {
+  return warehouse.query<Record<string, unknown>>(
+    `SELECT invoice_no, line_no, invoice_type, to_char(invoice_date, 'YYYY-MM-DD"T"HH24:MI:SS') AS invoice_date, customer_id, country, store_id,
+       stock_code, description, quantity, unit_price::text AS unit_price, line_total::text AS line_total
+     FROM ${WAREHOUSE_TABLES.lines} ORDER BY invoice_no, line_no`,
+  );
+}
+
+async function totals(warehouse: Warehouse) {
+  const [row] = await warehouse.query<{ lines: number; invoices: number; revenue: string }>(
+    `SELECT count(*)::int AS lines, count(DISTINCT invoice_no)::int AS invoices, coalesce(sum(line_total), 0)::text AS revenue FROM ${WAREHOUSE_TABLES.lines}`,
+  );
+  return row;
+}
+
+async function emptyWarehouse(warehouse: Warehouse) {
+  await warehouse.runStatements([`DELETE FROM ${WAREHOUSE_TABLES.lines}`, 'DELETE FROM batch_invoice_segments', 'DELETE FROM batch_loads']);
+}
+
+const dump = (...rows: string[]) => [HEADER, ...rows].join('\n') + '\n';
+const row = (invoiceNo: string, stockCode: string, quantity: number, price: string, minute = '26') =>
+  `${invoiceNo},${stockCode},ITEM ${stockCode},${quantity},2010-12-01 08:${minute}:00,${price},17850.0,United Kingdom`;
+
+describe('loading dumps into the warehouse (local Glue on the embedded warehouse)', () => {
+  let warehouse: Warehouse;
+  let files: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    warehouse = await startEmbeddedWarehouse({ port: 0 });
+    files = await tempDir();
+  }, 180_000);
+  afterAll(async () => {
+    await warehouse?.close();
+    await files?.remove();
+  });
+  beforeEach(() => emptyWarehouse(warehouse));
+
+  it('lands an invoice cut across two hourly dumps exactly once, numbered as one invoice; re-loading either file changes nothing', async () => {
+    const whole = [row('536365', 'A', 1, '1.5'), row('536365', 'B', 2, '2.5'), row('536365', 'C', 3, '3.5'), row('536366', 'D', 4, '4.5')];
+    const first = await files.write('09.csv', dump(whole[0] as string, whole[1] as string));
+    const second = await files.write('10.csv', dump(whole[2] as string, whole[3] as string));
+    const oneFile = await files.write('whole.csv', dump(...whole));
+
+    await loadDumpFile({ path: oneFile, sourceFile: 'incoming/whole.csv', warehouse });
+    const fromOneFile = await warehouseLines(warehouse);
+    await emptyWarehouse(warehouse);
+
+    await loadDumpFile({ path: first, sourceFile: 'incoming/09.csv', warehouse });
+    await loadDumpFile({ path: second, sourceFile: 'incoming/10.csv', warehouse });
+    const split = await warehouseLines(warehouse);
+    expect(split.map((l) => [l.invoice_no, l.line_no, l.stock_code])).toEqual([
+      ['536365', 1, 'A'],
+      ['536365', 2, 'B'],
+      ['536365', 3, 'C'],
+      ['536366', 1, 'D'],
+    ]);
+    expect(split).toEqual(fromOneFile);
+
+    // A re-upload of either file (the S3 event fires again) reuses its line numbers.
+    await loadDumpFile({ path: second, sourceFile: 'incoming/10.csv', warehouse });
+    await loadDumpFile({ path: first, sourceFile: 'incoming/09.csv', warehouse });
+    expect(await warehouseLines(warehouse)).toEqual(split);
+    expect(await warehouse.query('SELECT source_file, lines, rejected FROM batch_loads ORDER BY source_file')).toEqual([
+      { source_file: 'incoming/09.csv', lines: 2, rejected: 0 },
+      { source_file: 'incoming/10.csv', lines: 2, rejected: 0 },
+    ]);
+    expect(await warehouse.query('SELECT count(*)::int AS n FROM invoice_lines_batch_staging')).toEqual([{ n: 0 }]);
+  }, 120_000);
+
+  it('gives the rows the stream path gives; a dump of rows the stream delivered, and a replay after a dump, change no total', async () => {
+    const path = BUNDLED_SAMPLES.kaggleHead;
+    // The stream path: the reader's invoices, normalised as the stream processor does, staged and merged.
+    const streamRows: Record<string, unknown>[] = [];
+    for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') streamRows.push(...normaliseInvoice(item.invoice).map(toWarehouseRow));
+    const stream = async () => {
+      await warehouse.copyRows(WAREHOUSE_TABLES.staging, LINE_COLUMNS, streamRows);
+      await warehouse.mergeStaged();
+    };
+    await stream();
+    const viaStream = await warehouseLines(warehouse);
+    const streamTotals = await totals(warehouse);
+    expect(streamTotals?.lines).toBe(1071);
+
+    await loadDumpFile({ path, warehouse });
+    expect(await totals(warehouse)).toEqual(streamTotals);
+    expect(await warehouseLines(warehouse)).toEqual(viaStream);
+
+    await emptyWarehouse(warehouse);
+    await loadDumpFile({ path, warehouse });
+    expect(await warehouseLines(warehouse)).toEqual(viaStream);
+    await stream();
+    expect(await totals(warehouse)).toEqual(streamTotals);
+  }, 120_000);
+
+  it('refuses a dump with a drifted header, with the reason, and loads nothing of it', async () => {
+    const path = await files.write('drift.csv', dump(row('536365', 'A', 1, '1.5')).replace('CustomerID', 'Customer ID'));
+    await expect(loadDumpFile({ path, warehouse })).rejects.toThrow(DumpRefused);
+    await expect(loadDumpFile({ path, warehouse })).rejects.toThrow(/missing CustomerID; unexpected "Customer ID"/);
+    expect(await totals(warehouse)).toEqual({ lines: 0, invoices: 0, revenue: '0' });
+  }, 60_000);
+
+  it('reports garbage lines with file, line, field and reason and loads the rest', async () => {
+    const path = await files.write('garbage.csv', dump(row('536365', 'A', 1, '1.5'), 'not,a,row', '%%%%', row('536365', 'B', 2, 'two'), row('536365', 'C', 3, '3.5')));
+    const report = await loadDumpFile({ path, sourceFile: 'incoming/garbage.csv', warehouse });
+    expect(report).toMatchObject({ rowsRead: 5, linesLoaded: 2, rowsRejected: 3 });
+    expect(report.badRows.map((b) => [b.file, b.line, b.field])).toEqual([
+      ['incoming/garbage.csv', 3, '(row)'],
+      ['incoming/garbage.csv', 4, '(row)'],
+      ['incoming/garbage.csv', 5, 'UnitPrice'],
+    ]);
+    expect((await warehouseLines(warehouse)).map((l) => [l.stock_code, l.line_no])).toEqual([
+      ['A', 1],
+      ['C', 2],
+    ]);
+  }, 60_000);
+
+  it('loads the spreadsheet-rewritten tail sample (.csv.gz, three date styles)', async () => {
+    const report = await loadDumpFile({ path: BUNDLED_SAMPLES.spreadsheetTail, warehouse });
+    expect(report).toMatchObject({ rowsRejected: 0 });
+    expect((await totals(warehouse))?.lines).toBe(report.linesLoaded);
+    expect(report.linesLoaded).toBe(gunzipSync(readFileSync(BUNDLED_SAMPLES.spreadsheetTail)).toString('latin1').trim().split('\n').length - 1);
+  }, 180_000);
+
+  it('loads the whole bundled dataset as one dump: rows, invoices and revenue per month reconcile; loading it twice changes nothing', async () => {
+    const byMonth = new Map<string, bigint>();
+    let lines = 0;
+    const invoices = new Set<string>();
+    for await (const item of groupInvoices(readSource(BUNDLED_DATASET))) {
+      if (item.kind !== 'invoice') continue;
+      invoices.add(item.invoice.invoiceNo);
+      for (const line of normaliseInvoice(item.invoice)) {
+        lines += 1;
+        const month = line.invoiceDate.slice(0, 7);
+        byMonth.set(month, (byMonth.get(month) ?? 0n) + (parseMillis(line.lineTotal) ?? 0n));
+      }
+    }
+    const expected = [...byMonth].sort(([a], [b]) => (a < b ? -1 : 1)).map(([month, revenue]) => ({ month, revenue: formatMillisFixed(revenue) }));
+    const perMonth = () =>
+      warehouse.query(`SELECT to_char(invoice_date, 'YYYY-MM') AS month, sum(line_total)::text AS revenue FROM ${WAREHOUSE_TABLES.lines} GROUP BY 1 ORDER BY 1`);
+
+    const report = await loadDumpFile({ path: BUNDLED_DATASET, warehouse });
+    expect(report).toMatchObject({ rowsRead: 541_909, linesLoaded: 541_909, rowsRejected: 0, invoices: invoices.size, revenue: '9747747.934' });
+    expect(await totals(warehouse)).toEqual({ lines, invoices: invoices.size, revenue: '9747747.934' });
+    expect(await perMonth()).toEqual(expected);
+
+    await loadDumpFile({ path: BUNDLED_DATASET, warehouse });
+    expect(await totals(warehouse)).toEqual({ lines, invoices: invoices.size, revenue: '9747747.934' });
+    expect(await perMonth()).toEqual(expected);
+  }, 900_000);
+});
