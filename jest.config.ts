@@ -12,6 +12,8 @@ const workspaces = [
   'packages/retry',
   'packages/warehouse',
   'packages/dashboard',
+  'packages/local-emulators',
+  'packages/local-firehose',
   'packages/local-stack',
   'packages/pos-simulator',
   'packages/deploy',

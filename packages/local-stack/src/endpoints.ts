@@ -1,10 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-export const LOCAL_REGION = 'eu-west-2';
-export const LOCAL_ACCOUNT = '000000000000';
-/** kinesalite and dynalite accept any credentials; s3rver only its own, so every client uses those. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '@invoice-pipeline/local-emulators';
 
 /** The default state folder of the local stack: `.local/` at the repository root. */
 export const DEFAULT_LOCAL_DIR = resolve(__dirname, '../../../.local');

@@ -1,6 +1,6 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { startKinesisEventSource, type FailedBatch, type KinesisEventRecord } from './kinesis-event-source';
-import { startTestKinesis, type TestKinesis } from './test-kinesis';
+import { startTestKinesis, type TestKinesis } from '@invoice-pipeline/local-emulators/testing';
 
 describe('the local Kinesis event source mapping', () => {
   let kinesis: TestKinesis;

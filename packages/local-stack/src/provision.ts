@@ -1,8 +1,8 @@
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, ResourceInUseException as StreamInUseException } from '@aws-sdk/client-kinesis';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
-import type { LocalClients } from './clients';
-import { LOCAL_ACCOUNT, type ProvisionedResource } from './endpoints';
+import { LOCAL_ACCOUNT, type LocalClients } from '@invoice-pipeline/local-emulators';
+import type { ProvisionedResource } from './endpoints';
 import { resolveIntrinsics, type ProvisionedResourceLike } from './intrinsics';
 import { printService, readCompose, REPO_ROOT, type CfnResource, type ServiceDefinition } from './service-definitions';
 

@@ -6,8 +6,8 @@ import { formatMillis, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMilli
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
-import { parseJsonObjects } from './firehose';
-import { readStreamRecords } from './test-kinesis';
+import { readStreamRecords } from '@invoice-pipeline/local-emulators';
+import { parseJsonObjects } from '@invoice-pipeline/local-firehose';
 import type { Warehouse } from './warehouse';
 
 /**

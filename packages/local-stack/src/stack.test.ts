@@ -10,7 +10,7 @@ import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { Client } from 'pg';
 import { gunzipSync } from 'node:zlib';
 import { endpointsFile, type Endpoints } from './endpoints';
-import { startTestStack } from './test-stack';
+import { startTestStack } from './testing';
 
 const run = promisify(execFile);
 

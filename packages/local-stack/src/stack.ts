@@ -1,9 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localClients, type LocalClients } from './clients';
-import { startDynamoDb, startKinesis, startS3, type RunningServer } from './emulators';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, writeEndpoints, type Endpoints } from './endpoints';
-import { startLocalFirehose, type LocalFirehose, type RetrySettings } from './firehose';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, startDynamoDb, startKinesis, startS3, type LocalClients, type RunningServer } from '@invoice-pipeline/local-emulators';
+import { startLocalFirehose, type LocalFirehose, type RetrySettings } from '@invoice-pipeline/local-firehose';
+import { writeEndpoints, type Endpoints } from './endpoints';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
 import { connectWarehouse, startEmbeddedWarehouse, type Warehouse } from './warehouse';

@@ -6,15 +6,31 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects: a caller that passes a signal looks at it). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The longest delay before retry number `retry` (1 for the first retry): min(max, base * 2^(retry-1)). */
+export function backoffCeiling(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+}
 
 /**
  * Delay before retry number `retry` (1 for the first retry): uniform in [0, min(max, base * 2^(retry-1))].
  * Full jitter spreads the retries of many concurrent callers (AWS Architecture Blog, "Exponential Backoff And Jitter").
  */
 export function backoffDelay(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
+  return Math.floor(random() * backoffCeiling(retry, policy));
 }
 
 export interface RetryHooks {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, startTestKinesis, type RunningOffline, type TestKinesis } from '@invoice-pipeline/local-stack';
+import { createLocalApiKey, LOCAL_CREDENTIALS, startOffline, type RunningOffline } from '@invoice-pipeline/local-stack';
+import { startTestKinesis, type TestKinesis } from '@invoice-pipeline/local-stack/testing';
 import { AcceptedReply, ErrorReply, parseInvoicesBody, type Invoice } from '@invoice-pipeline/transactions';
 import fc from 'fast-check';
 import { body as anyBody, contentType as anyContentType, realInvoices } from './arbitraries';

@@ -5,12 +5,12 @@ import {
   readDynamoDbTotals,
   readWarehouseTotals,
   startKinesisEventSource,
-  startTestStack,
   type BatchResult,
   type FailedBatch,
   type KinesisEventRecord,
   type LocalStack,
 } from '@invoice-pipeline/local-stack';
+import { startTestStack } from '@invoice-pipeline/local-stack/testing';
 import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
 import { BUNDLED_SAMPLES, groupInvoices, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';

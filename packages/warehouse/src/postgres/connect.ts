@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
+import { insertRows } from './insert-rows';
 import { Warehouse, type SqlSession } from './warehouse';
-
-const ROWS_PER_INSERT = 1_000;
 
 function poolSession(pool: Pool): SqlSession {
   return {
@@ -14,12 +13,7 @@ function poolSession(pool: Pool): SqlSession {
           query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
           async bulkInsert(table, columns, rows) {
             // Multi-row INSERTs: plain `pg` has no COPY FROM STDIN without an extra package.
-            for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-              const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-              const values = chunk.map((_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`);
-              const params = chunk.flatMap((row) => columns.map((column) => row[column] ?? null));
-              await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}`, params);
-            }
+            await insertRows((sql, params) => client.query(sql, params), table, columns, rows);
           },
         });
         await client.query('COMMIT');

@@ -2,3 +2,4 @@
 // pointing WAREHOUSE_URL at a real Postgres: migrations, COPY-equivalent loads and the one MERGE over a SQL session.
 export * from './warehouse';
 export * from './connect';
+export * from './insert-rows';

@@ -1,7 +1,7 @@
 import { PutRecordCommand as FirehosePutRecordCommand } from '@aws-sdk/client-firehose';
 import { ListShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { startLocalFirehose, type DeliveryStreamProperties, type LocalFirehose, type LocalFirehoseOptions } from '.';
-import { expectAccounted, firehoseClientFor, startTestKinesis, startTestS3, waitFor, type TestKinesis, type TestS3 } from './test-support';
+import { expectAccounted, firehoseClientFor, startTestKinesis, startTestS3, waitFor, type TestKinesis, type TestS3 } from './testing';
 
 const bucket = 'kinesis-archive';
 let s3: TestS3;

@@ -13,7 +13,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-function listen(server: Server, port: number): Promise<number> {
+/** Listens on 127.0.0.1 (`port` 0: a free one) and resolves to the port bound. */
+export function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -23,7 +24,8 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-function closer(server: Server): () => Promise<void> {
+/** Stops a server, cutting kept-alive connections so the close does not wait for clients. */
+export function closer(server: Server): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
       server.close(() => resolve());

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, type LocalStack, type StackOptions } from './stack';
 
+// `@invoice-pipeline/local-stack/testing`: starters for integration tests (test code only).
+export { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
+
 /**
  * An isolated stack for an integration test: free ports, a temporary folder, and a stop that always runs and
  * removes the folder. Use in beforeAll/afterAll:

@@ -1,7 +1,7 @@
 import { PutRecordBatchCommand, PutRecordCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { performance } from 'node:perf_hooks';
 import { startLocalFirehose, type LocalFirehose, type LocalFirehoseOptions, type S3DestinationProperties } from '.';
-import { expectAccounted, firehoseClientFor, startTestS3, waitFor, type TestS3 } from './test-support';
+import { expectAccounted, firehoseClientFor, startTestS3, waitFor, type TestS3 } from './testing';
 
 const bucket = 'delivery-archive';
 let s3: TestS3;

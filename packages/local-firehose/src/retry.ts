@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { backoffCeiling, sleep } from '@invoice-pipeline/retry';
 
 export interface BackoffPolicy {
   /** Delay before the first retry; doubled for each one after it. */
@@ -20,20 +21,6 @@ export interface RetryOptions extends BackoffPolicy {
   onRetry: (error: unknown) => void;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects: callers look at the signal). */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Runs `operation` until it succeeds, retrying with exponential backoff while the window lasts, as Firehose does for
  * S3 and Redshift delivery. The window uses the monotonic clock, so a test's fixed `now()` cannot stall it.
@@ -47,7 +34,8 @@ export async function retryWithin<T>(operation: () => Promise<T>, options: Retry
       if (options.signal.aborted) return { status: 'aborted', error, attempts };
       const remaining = options.windowMs - (performance.now() - started);
       if (remaining <= 0) return { status: 'expired', error, attempts };
-      const delay = Math.min(options.baseDelayMs * 2 ** (attempts - 1), options.maxDelayMs, remaining);
+      // Firehose backs off exponentially without jitter: one delivery stream retries one thing at a time.
+      const delay = Math.min(backoffCeiling(attempts, options), remaining);
       await sleep(delay, options.signal);
       if (options.signal.aborted) return { status: 'aborted', error, attempts };
       options.onRetry(error);

@@ -9,7 +9,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-firehose';
 import { startLocalFirehose, type LocalFirehose } from '.';
-import { expectAccounted, firehoseClientFor, startTestS3, type TestS3 } from './test-support';
+import { expectAccounted, firehoseClientFor, startTestS3, type TestS3 } from './testing';
 
 const bucket = 'api-archive';
 const destination = {

@@ -1,8 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listen } from '@invoice-pipeline/local-emulators';
 import type { WarehouseLoader } from './warehouse-loader';
 import { parseDeliveryStream, type Account, type DeliveryStreamConfig, type DeliveryStreamProperties } from './config';
 import { createDeliveryStream, type DeliveryContext, type DeliveryStream, type DeliveryStreamStats } from './delivery-stream';
@@ -10,7 +10,7 @@ import { describeDeliveryStream } from './describe';
 import { describeError, FirehoseError, invalidArgument } from './errors';
 import { firehoseRequestListener, type FirehoseBackend, type PutRecordResult } from './http-api';
 import { startKinesisSource, type KinesisSource, type StartingPosition } from './kinesis-source';
-import { sleep } from './retry';
+import { sleep } from '@invoice-pipeline/retry';
 
 /** Local-only replacement of every stream's BufferingHints (AWS allows 1–128 MB and 0–900 s; any positive value works here). */
 export interface BufferingOverride {
@@ -119,16 +119,6 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   const settled = await Promise.race([work.then(() => true), sleep(ms, timeout.signal).then(() => false)]);
   timeout.abort();
   return settled;
-}
-
-function listen(server: Server, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 /** Starts the local Firehose: the JSON API on 127.0.0.1 and the delivery of every stream created through it. */
@@ -263,7 +253,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   };
 
   const server = createServer(firehoseRequestListener(backend));
-  const address = await listen(server, options.port ?? 0);
+  const port = await listen(server, options.port ?? 0);
 
   async function flushEntry(entry: Entry): Promise<void> {
     await entry.source?.pollNow();
@@ -292,7 +282,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   }
 
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://127.0.0.1:${port}`,
     region: account.region,
     createDeliveryStream: (name, properties) => createStream(name, properties),
     deleteDeliveryStream: deleteStream,

@@ -1,10 +1,11 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { startLocalFirehose, type LocalFirehose, type LocalFirehoseOptions, type RedshiftDestinationProperties } from '.';
-import { expectAccounted, firehoseClientFor, startTestS3, startTestWarehouse, waitFor, type TestS3, type TestWarehouse } from './test-support';
+import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
+import { expectAccounted, firehoseClientFor, startTestS3, startTestWarehouse, waitFor, type TestS3, type TestWarehouse } from './testing';
 
 const bucket = 'warehouse-staging';
-const table = 'invoice_lines_staging';
-const columns = 'invoice_no,line_no,invoice_type,invoice_date,customer_id,country,store_id,stock_code,description,quantity,unit_price,line_total';
+const table = WAREHOUSE_TABLES.staging;
+const columns = WAREHOUSE_COLUMNS.map((column) => column.name).join(',');
 
 let s3: TestS3;
 let warehouse: TestWarehouse;
@@ -20,7 +21,7 @@ beforeAll(async () => {
         quantity integer NOT NULL, unit_price numeric(12,3) NOT NULL, line_total numeric(14,3) NOT NULL
       )`),
   ]);
-});
+}, 60_000); // PGlite compiles its WASM at start: slow on a loaded machine
 beforeEach(async () => {
   warehouse.down = false;
   warehouse.loadAttempts = 0;

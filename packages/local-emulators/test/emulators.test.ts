@@ -1,0 +1,33 @@
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '../src/testing';
+
+describe('the npm emulators through the shared client settings', () => {
+  let kinesis: TestKinesis;
+  let s3: TestS3;
+
+  beforeAll(async () => {
+    [kinesis, s3] = await Promise.all([startTestKinesis(), startTestS3(['bucket-1'])]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all([kinesis?.stop(), s3?.stop()]);
+  });
+
+  it('kinesalite over HTTP/1.1: a stream is created and its records read back in order', async () => {
+    const arn = await kinesis.createStream('invoices', 2);
+    expect(arn).toMatch(/^arn:aws:kinesis:[\w-]+:\d+:stream\/invoices$/);
+    for (const [key, data] of [['536365', 'a'], ['536366', 'b']] as const) {
+      await kinesis.client.send(new PutRecordCommand({ StreamName: 'invoices', PartitionKey: key, Data: Buffer.from(data) }));
+    }
+    const records = await kinesis.readAll('invoices');
+    expect(records.map((r) => [r.partitionKey, r.data]).sort()).toEqual([['536365', 'a'], ['536366', 'b']]);
+  });
+
+  it('s3rver, path style, checksums only when required: a streamed upload is stored without chunk framing', async () => {
+    const body = 'invoice,line\n536365,1\n';
+    await s3.client.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'raw/a.csv', Body: Buffer.from(body) }));
+    expect(await s3.keys('bucket-1', 'raw/')).toEqual(['raw/a.csv']);
+    expect((await s3.read('bucket-1', 'raw/a.csv')).toString()).toBe(body);
+  });
+});
