@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
-import { normaliseInvoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
 import { BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { DumpRefused } from '../src/crawler';
@@ -83,7 +83,7 @@ describe('loading dumps into the warehouse (local Glue on the embedded warehouse
     const path = BUNDLED_SAMPLES.kaggleHead;
     // The stream path: the reader's invoices, normalised as the stream processor does, staged and merged.
     const streamRows: Record<string, unknown>[] = [];
-    for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') streamRows.push(...normaliseInvoice(item.invoice).map((line) => ({ ...toWarehouseRow(line) })));
+    for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') streamRows.push(...normaliseInvoice(item.invoice).map((line) => ({ ...toWarehouseRow(line, recordVersion('1')) })));
     const stream = async () => {
       await warehouse.copyRows(WAREHOUSE_TABLES.staging, LINE_COLUMNS, streamRows);
       await warehouse.mergeStaged();

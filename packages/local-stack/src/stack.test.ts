@@ -5,7 +5,7 @@ import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/c
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
 import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { Client } from 'pg';
 import { gunzipSync } from 'node:zlib';
@@ -100,7 +100,7 @@ describe('the local stack', () => {
 
   it('delivers lines through the local Firehose into the warehouse, merged once per (invoice_no, line_no)', async () => {
     const DeliveryStreamName = endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
-    const records = normaliseInvoice(invoice).map((line) => ({ Data: Buffer.from(`${JSON.stringify(toWarehouseRow(line))}\n`) }));
+    const records = normaliseInvoice(invoice).map((line) => ({ Data: Buffer.from(`${JSON.stringify(toWarehouseRow(line, recordVersion('1')))}\n`) }));
     for (let delivery = 0; delivery < 2; delivery += 1) {
       const reply = await stack.clients.firehose.send(new PutRecordBatchCommand({ DeliveryStreamName, Records: records }));
       expect(reply.FailedPutCount).toBe(0);

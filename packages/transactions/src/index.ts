@@ -4,6 +4,7 @@ export * from './money';
 export * from './schemas';
 export * from './sink-limits';
 export * from './validation';
+export * from './version';
 export * from './api';
 export * from './api-keys';
 export * from './read-api';

@@ -1,4 +1,4 @@
-import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseColumn, type WarehouseDialect } from './contract';
+import { columnsAsOf, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseColumn, type WarehouseDialect } from './contract';
 import { mergeStagedStatements } from './merge';
 
 /** The batch path's tables (dumps loaded by the Glue job, or the local Glue). */
@@ -12,14 +12,15 @@ export const BATCH_TABLES = {
 } as const;
 
 /** Columns of the batch staging table: the warehouse row without line_no, then where each line came from. */
-export const BATCH_STAGING_COLUMNS: readonly WarehouseColumn['name'][] = WAREHOUSE_COLUMNS.map((c) => c.name).filter((n) => n !== 'line_no');
+// record_version is left to its default (''): a dump is not a stream delivery, so it never outranks a streamed version.
+export const BATCH_STAGING_COLUMNS: readonly WarehouseColumn['name'][] = WAREHOUSE_COLUMNS.map((c) => c.name).filter((n) => n !== 'line_no' && n !== 'record_version');
 export const BATCH_SOURCE_COLUMNS = ['source_file', 'source_line', 'line_in_file'] as const;
 
 /** DDL of the batch tables (migration 2). */
 export function batchTableStatements(dialect: WarehouseDialect): string[] {
   const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
   const dist = dialect === 'redshift' ? '\nDISTSTYLE KEY DISTKEY (invoice_no)' : '';
-  const columns = WAREHOUSE_COLUMNS.filter((c) => c.name !== 'line_no').map((c) => `  ${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
+  const columns = columnsAsOf(2).filter((c) => c.name !== 'line_no').map((c) => `  ${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
   return [
     `CREATE TABLE IF NOT EXISTS ${BATCH_TABLES.staging} (\n${columns.join(',\n')},\n  source_file VARCHAR(1024) NOT NULL,\n  source_line INTEGER NOT NULL,\n  line_in_file INTEGER NOT NULL,\n  loaded_at TIMESTAMP NOT NULL DEFAULT ${now}\n)${dist};`,
     `CREATE TABLE IF NOT EXISTS ${BATCH_TABLES.segments} (\n  invoice_no VARCHAR(24) NOT NULL,\n  source_file VARCHAR(1024) NOT NULL,\n  first_line_no INTEGER NOT NULL,\n  line_count INTEGER NOT NULL,\n  assigned_at TIMESTAMP NOT NULL DEFAULT ${now},\n  PRIMARY KEY (invoice_no, source_file)\n)${dist};`,

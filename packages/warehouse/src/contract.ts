@@ -1,4 +1,4 @@
-import type { NormalisedLine } from '@invoice-pipeline/transactions';
+import type { FieldProblem, NormalisedLine } from '@invoice-pipeline/transactions';
 import tables from './tables.json';
 
 /**
@@ -9,6 +9,8 @@ export interface WarehouseColumn {
   name: keyof WarehouseRow;
   type: string;
   nullable: boolean;
+  /** The migration that added the column (absent: the first). */
+  addedIn?: number;
 }
 
 export interface WarehouseRow {
@@ -24,9 +26,14 @@ export interface WarehouseRow {
   quantity: number;
   unit_price: string;
   line_total: string;
+  /** The delivery's version (recordVersion of its Kinesis sequence number): the newest version of an invoice wins. */
+  record_version: string;
 }
 
 export const WAREHOUSE_COLUMNS = tables.columns as readonly WarehouseColumn[];
+
+/** The columns a table created by migration `version` starts with; later ones are added by their own migration. */
+export const columnsAsOf = (version: number): readonly WarehouseColumn[] => WAREHOUSE_COLUMNS.filter((c) => (c.addedIn ?? 1) <= version);
 
 /** The identity of a line in every sink. */
 export const WAREHOUSE_KEY = tables.key as readonly (keyof WarehouseRow)[];
@@ -36,7 +43,7 @@ export const WAREHOUSE_TABLES = { lines: tables.lines, staging: tables.staging, 
 /** Engines the SQL is written for: Redshift in AWS, Postgres for the local stack (and any real Postgres). */
 export type WarehouseDialect = 'postgres' | 'redshift';
 
-export function toWarehouseRow(line: NormalisedLine): WarehouseRow {
+export function toWarehouseRow(line: NormalisedLine, version: string): WarehouseRow {
   return {
     invoice_no: line.invoiceNo,
     line_no: line.lineNo,
@@ -50,5 +57,43 @@ export function toWarehouseRow(line: NormalisedLine): WarehouseRow {
     quantity: line.quantity,
     unit_price: line.unitPrice,
     line_total: line.lineTotal,
+    record_version: version,
   };
+}
+
+/**
+ * Why the warehouse would refuse a row, from its column types (the one place the warehouse's bounds are written):
+ * a NUMERIC with more integer or decimal digits than its precision allows, an INTEGER out of range, a VARCHAR longer
+ * than its byte length (Redshift counts UTF-8 bytes), NUL or a lone surrogate in text (neither Redshift nor Postgres
+ * store them), a missing NOT NULL value. Empty when every column can store its value.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function warehouseRowProblems(row: WarehouseRow): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const column of WAREHOUSE_COLUMNS) {
+    const value = row[column.name];
+    const path = column.name;
+    if (value === null || value === undefined) {
+      if (!column.nullable) problems.push({ path, message: `${column.type} NOT NULL column has no value` });
+      continue;
+    }
+    const numeric = /^NUMERIC\((\d+),(\d+)\)$/.exec(column.type);
+    const varchar = /^VARCHAR\((\d+)\)$/.exec(column.type);
+    if (numeric) {
+      const [, precision, scale] = numeric.map(Number) as [number, number, number];
+      const digits = /^[+-]?0*(\d*?)(?:\.(\d*?)0*)?$/.exec(String(value));
+      if (!digits) problems.push({ path, message: `not a decimal for ${column.type}` });
+      else if ((digits[1] ?? '').length > precision - scale || (digits[2] ?? '').length > scale) {
+        problems.push({ path, message: `${String(value).slice(0, 60)} does not fit ${column.type}` });
+      }
+    } else if (column.type === 'INTEGER') {
+      if (!Number.isSafeInteger(value) || (value as number) < -(2 ** 31) || (value as number) >= 2 ** 31) problems.push({ path, message: `${String(value).slice(0, 60)} does not fit INTEGER` });
+    } else if (varchar && typeof value === 'string') {
+      if (Buffer.byteLength(value, 'utf8') > Number(varchar[1])) problems.push({ path, message: `${Buffer.byteLength(value, 'utf8')} bytes exceed ${column.type}` });
+      if (value.includes('\u0000')) problems.push({ path, message: 'NUL character cannot be stored' });
+      if (LONE_SURROGATE.test(value)) problems.push({ path, message: 'lone surrogate cannot be stored as UTF-8' });
+    }
+  }
+  return problems;
 }

@@ -1,30 +1,51 @@
 import { WAREHOUSE_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
 
+/** The deduplicated source of one merge: Redshift's MERGE takes a table, never a subquery. */
+export const MERGE_SOURCE_TABLE = 'invoice_lines_merge_source';
+
 /**
- * The one MERGE: statements that move staged rows into invoice_lines, to run in one transaction, used by every path
- * that loads staging (Firehose's COPY now, the batch load next). The lock keeps a concurrent COPY from landing between
- * the MERGE and the DELETE (it would be deleted unmerged). Duplicates within staging (a redelivered batch) collapse to
- * the latest load. MERGE is valid on Redshift and on Postgres 15+.
+ * The one MERGE, used by every path that loads staging: statements that move staged rows into invoice_lines, to run in
+ * one transaction (one session: the source is a temporary table). An invoice is replaced whole by its newest version:
+ * 1. the lock keeps a concurrent COPY from landing between the merge and the DELETE of staging (it would be lost);
+ * 2. the source holds, per invoice, only the lines of its newest staged version, one row per (invoice_no, line_no)
+ *    (a redelivered file collapses to its latest load), and nothing of an invoice whose landed version is newer;
+ * 3. lines of older versions of those invoices are deleted, so lines a re-sent invoice no longer has disappear;
+ * 4. MERGE upserts the source (after step 3 a match is the same version: a redelivery, idempotent).
+ * Versions are fixed-width digit strings, so comparing them as text compares the sequence numbers as integers.
+ * Valid on Redshift (MERGE from a temporary table, CREATE TEMP TABLE AS, DELETE … USING) and on Postgres 15+.
  */
 export function mergeStagedStatements(dialect: WarehouseDialect): string[] {
+  const { lines, staging } = WAREHOUSE_TABLES;
   const names = WAREHOUSE_COLUMNS.map((c) => c.name);
   const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
-  const lock = dialect === 'redshift' ? `LOCK ${WAREHOUSE_TABLES.staging};` : `LOCK TABLE ${WAREHOUSE_TABLES.staging} IN EXCLUSIVE MODE;`;
-  const on = WAREHOUSE_KEY.map((k) => `${WAREHOUSE_TABLES.lines}.${k} = src.${k}`).join(' AND ');
+  const lock = dialect === 'redshift' ? `LOCK ${staging};` : `LOCK TABLE ${staging} IN EXCLUSIVE MODE;`;
+  const on = WAREHOUSE_KEY.map((k) => `${lines}.${k} = src.${k}`).join(' AND ');
+  const updated = names.filter((n) => !(WAREHOUSE_KEY as readonly string[]).includes(n));
   return [
     lock,
+    `DROP TABLE IF EXISTS ${MERGE_SOURCE_TABLE};`,
     [
-      `MERGE INTO ${WAREHOUSE_TABLES.lines}`,
-      `USING (`,
-      `  SELECT ${names.join(', ')} FROM (`,
-      `    SELECT *, ROW_NUMBER() OVER (PARTITION BY ${WAREHOUSE_KEY.join(', ')} ORDER BY loaded_at DESC) AS copy_rank`,
-      `    FROM ${WAREHOUSE_TABLES.staging}`,
-      `  ) ranked WHERE copy_rank = 1`,
-      `) AS src`,
+      `CREATE TEMP TABLE ${MERGE_SOURCE_TABLE} AS`,
+      `SELECT ${names.map((n) => `ranked.${n}`).join(', ')} FROM (`,
+      `  SELECT staged.*, ROW_NUMBER() OVER (PARTITION BY staged.invoice_no, staged.line_no ORDER BY staged.loaded_at DESC) AS copy_rank`,
+      `  FROM ${staging} staged`,
+      `  JOIN (SELECT invoice_no, MAX(record_version) AS record_version FROM ${staging} GROUP BY invoice_no) newest`,
+      `    ON staged.invoice_no = newest.invoice_no AND staged.record_version = newest.record_version`,
+      `) ranked`,
+      `LEFT JOIN (`,
+      `  SELECT invoice_no, MAX(record_version) AS record_version FROM ${lines}`,
+      `  WHERE invoice_no IN (SELECT invoice_no FROM ${staging}) GROUP BY invoice_no`,
+      `) landed ON landed.invoice_no = ranked.invoice_no`,
+      `WHERE ranked.copy_rank = 1 AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);`,
+    ].join('\n'),
+    `DELETE FROM ${lines} USING ${MERGE_SOURCE_TABLE} src WHERE ${lines}.invoice_no = src.invoice_no AND ${lines}.record_version < src.record_version;`,
+    [
+      `MERGE INTO ${lines} USING ${MERGE_SOURCE_TABLE} AS src`,
       `ON ${on}`,
-      `WHEN MATCHED THEN UPDATE SET ${names.filter((n) => !(WAREHOUSE_KEY as readonly string[]).includes(n)).map((n) => `${n} = src.${n}`).join(', ')}, merged_at = ${now}`,
+      `WHEN MATCHED THEN UPDATE SET ${updated.map((n) => `${n} = src.${n}`).join(', ')}, merged_at = ${now}`,
       `WHEN NOT MATCHED THEN INSERT (${names.join(', ')}, merged_at) VALUES (${names.map((n) => `src.${n}`).join(', ')}, ${now});`,
     ].join('\n'),
-    `DELETE FROM ${WAREHOUSE_TABLES.staging};`,
+    `DELETE FROM ${staging};`,
+    `DROP TABLE ${MERGE_SOURCE_TABLE};`,
   ];
 }

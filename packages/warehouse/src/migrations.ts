@@ -1,5 +1,6 @@
-import { batchTableStatements } from './batch';
-import { WAREHOUSE_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
+import { RECORD_VERSION_DIGITS } from '@invoice-pipeline/transactions';
+import { BATCH_TABLES, batchTableStatements } from './batch';
+import { columnsAsOf, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
 
 /**
  * Warehouse DDL as numbered migrations, one definition for both engines. Redshift adds distribution and sort keys;
@@ -12,7 +13,8 @@ export interface WarehouseMigration {
   statements: (dialect: WarehouseDialect) => string[];
 }
 
-const columnList = (indent = '  ') => WAREHOUSE_COLUMNS.map((c) => `${indent}${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(',\n');
+// Migration 1 creates the columns it had; later columns are added by the migration that introduced them.
+const columnList = (indent = '  ') => columnsAsOf(1).map((c) => `${indent}${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(',\n');
 
 export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
   {
@@ -39,6 +41,15 @@ export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
     version: 2,
     name: 'batch staging, invoice segments of dump files, dump loads',
     statements: batchTableStatements,
+  },
+  {
+    version: 3,
+    name: 'record_version: the newest delivery of an invoice wins',
+    // NOT NULL needs a DEFAULT on Redshift's ADD COLUMN; '' sorts before every version, so older rows always lose.
+    statements: () =>
+      [WAREHOUSE_TABLES.lines, WAREHOUSE_TABLES.staging, BATCH_TABLES.staging].map(
+        (table) => `ALTER TABLE ${table} ADD COLUMN record_version VARCHAR(${RECORD_VERSION_DIGITS}) NOT NULL DEFAULT '';`,
+      ),
   },
 ];
 

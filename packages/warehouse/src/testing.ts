@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { normaliseInvoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
 import { toWarehouseRow, type WarehouseRow } from './contract';
 import { groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 
@@ -11,7 +11,7 @@ export async function readSliceRows(path = ANALYTICS_SLICE): Promise<WarehouseRo
   const rows: WarehouseRow[] = [];
   for await (const item of groupInvoices(readSource(path))) {
     if (item.kind === 'bad-row') throw new Error(`bad row in the analytics slice: ${JSON.stringify(item.badRow)}`);
-    rows.push(...normaliseInvoice(item.invoice).map(toWarehouseRow));
+    rows.push(...normaliseInvoice(item.invoice).map((line) => toWarehouseRow(line, recordVersion('1'))));
   }
   return rows;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { normaliseInvoice } from '@invoice-pipeline/transactions';
-import { mergeStagedStatements, redshiftDdl, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, WAREHOUSE_MIGRATIONS } from '../src';
+import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
+import { MERGE_SOURCE_TABLE, mergeStagedStatements, redshiftDdl, toWarehouseRow, warehouseRowProblems, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, WAREHOUSE_MIGRATIONS } from '../src';
 import { REDSHIFT_DDL_FILE } from '../src/emit-ddl';
 
 // serverless.yml takes the staging table and Firehose's COPY column list from here (plain CommonJS, as `sls` loads it).
@@ -18,7 +18,7 @@ describe('the warehouse contract', () => {
       storeId: 'store-001',
       lines: [{ stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' }],
     });
-    const row = toWarehouseRow(line!);
+    const row = toWarehouseRow(line!, recordVersion('1'));
     expect(Object.keys(row).sort()).toEqual(WAREHOUSE_COLUMNS.map((c) => c.name).sort());
     expect(row).toMatchObject({ invoice_no: '536365', line_no: 1, line_total: '15.3', unit_price: '2.55' });
   });
@@ -26,21 +26,53 @@ describe('the warehouse contract', () => {
   it('gives serverless.yml the staging table and COPY columns the migrations create', () => {
     expect(forServerless.stagingTable).toBe(WAREHOUSE_TABLES.staging);
     expect(forServerless.copyColumns.split(',')).toEqual(WAREHOUSE_COLUMNS.map((c) => c.name));
-    const staging = WAREHOUSE_MIGRATIONS[0]!.statements('redshift')[1]!;
-    for (const column of forServerless.copyColumns.split(',')) expect(staging).toContain(`  ${column} `);
+    const ddl = WAREHOUSE_MIGRATIONS.flatMap((m) => m.statements('redshift')).filter((statement) => statement.includes(WAREHOUSE_TABLES.staging)).join('\n');
+    for (const column of forServerless.copyColumns.split(',')) expect(ddl).toMatch(new RegExp(`(  |ADD COLUMN )${column} `));
   });
 
   it('merges on the line identity in both dialects', () => {
     for (const dialect of ['postgres', 'redshift'] as const) {
-      const [lock, merge, clear] = mergeStagedStatements(dialect);
-      expect(lock).toContain(WAREHOUSE_TABLES.staging);
+      const statements = mergeStagedStatements(dialect);
+      expect(statements[0]).toContain(WAREHOUSE_TABLES.staging);
+      const merge = statements.find((s) => s.startsWith('MERGE'));
       expect(merge).toContain(`ON ${WAREHOUSE_TABLES.lines}.invoice_no = src.invoice_no AND ${WAREHOUSE_TABLES.lines}.line_no = src.line_no`);
-      expect(clear).toBe(`DELETE FROM ${WAREHOUSE_TABLES.staging};`);
+      // Redshift's MERGE takes its source from a table, never a subquery: a temporary table, deduplicated first.
+      expect(merge).toMatch(new RegExp(`^MERGE INTO ${WAREHOUSE_TABLES.lines} USING ${MERGE_SOURCE_TABLE} AS src\n`));
+      expect(statements).toContain(`DELETE FROM ${WAREHOUSE_TABLES.staging};`);
+      expect(statements.at(-1)).toBe(`DROP TABLE ${MERGE_SOURCE_TABLE};`);
     }
   });
 
   it('docs/warehouse/redshift.sql is what the contract generates (run `pnpm openapi` if this fails)', () => {
     expect(REDSHIFT_DDL_FILE).toBe(resolve(__dirname, '../../../docs/warehouse/redshift.sql'));
     expect(readFileSync(REDSHIFT_DDL_FILE, 'utf8')).toBe(redshiftDdl());
+  });
+});
+
+describe('warehouseRowProblems', () => {
+  const [line] = normaliseInvoice({
+    invoiceNo: '536365',
+    invoiceDate: '2010-12-01T08:26:00',
+    customerId: null,
+    country: 'United Kingdom',
+    storeId: 'online',
+    lines: [{ stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' }],
+  });
+  const row = (overrides: Record<string, unknown>) => ({ ...toWarehouseRow(line!, recordVersion('1')), ...overrides });
+
+  it('accepts what every column can store', () => {
+    expect(warehouseRowProblems(row({}))).toEqual([]);
+    expect(warehouseRowProblems(row({ unit_price: '-999999999999999.999', line_total: '99999999999999999.999' }))).toEqual([]);
+  });
+
+  it('names each value a column would refuse', () => {
+    const problems = warehouseRowProblems(
+      row({ unit_price: '1234567890123456.5', line_total: '0.0001', quantity: 2 ** 31, description: 'a\u0000b', country: 'x\uD800', stock_code: '£'.repeat(1001) }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['country', 'description', 'line_total', 'quantity', 'stock_code', 'unit_price']);
+  });
+
+  it('reads the record version column width from the same constant that pads versions', () => {
+    expect(WAREHOUSE_COLUMNS.find((c) => c.name === 'record_version')?.type).toBe(`VARCHAR(${recordVersion('1').length})`);
   });
 });

@@ -1,4 +1,4 @@
-import { FIREHOSE_LIMITS, normaliseInvoice, numericSql, TEXT_MAX_BYTES, utf8Bytes, varcharSql, WAREHOUSE_TYPES } from '@invoice-pipeline/transactions';
+import { FIREHOSE_LIMITS, normaliseInvoice, numericSql, recordVersion, TEXT_MAX_BYTES, utf8Bytes, varcharSql, WAREHOUSE_TYPES } from '@invoice-pipeline/transactions';
 import { toWarehouseRow, WAREHOUSE_COLUMNS } from '../src';
 
 /** The schema accepts only what this warehouse stores: its bounds (transactions' sink-limits) are these columns' types. */
@@ -27,6 +27,6 @@ describe('the warehouse columns and the schema bounds', () => {
       storeId: 's'.repeat(64),
       lines: [{ stockCode: 'X'.repeat(TEXT_MAX_BYTES.stockCode), description: '€'.repeat(TEXT_MAX_BYTES.description / 3), quantity: -100, unitPrice: '999999999999999.999' }],
     });
-    expect(utf8Bytes(JSON.stringify(toWarehouseRow(line!))) * 6).toBeLessThan(FIREHOSE_LIMITS.recordBytes);
+    expect(utf8Bytes(JSON.stringify(toWarehouseRow(line!, recordVersion('9'.repeat(64))))) * 6).toBeLessThan(FIREHOSE_LIMITS.recordBytes);
   });
 });

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS, startDynamoDb, type RunningServer } from '@invoice-pipeline/local-stack';
-import { CustomerInvoicesReply, ErrorReply, InvoiceReply, keyValueDigest, normaliseInvoice, sumDecimals, type Invoice, type KeyBindings } from '@invoice-pipeline/transactions';
+import { CustomerInvoicesReply, ErrorReply, InvoiceReply, keyValueDigest, normaliseInvoice, recordVersion, sumDecimals, type Invoice, type KeyBindings } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CUSTOMER_INDEX, invoiceItems } from '../src/invoices/dynamodb-items';
 import { getInvoice, listCustomerInvoices, type InvoiceTable } from '../src/invoices/read-invoices';
@@ -49,7 +49,7 @@ function invoiceOf(invoiceNo: string, lineCount: number, overrides: Partial<Invo
 }
 
 async function write(invoice: Invoice): Promise<void> {
-  await putItems(invoiceItems(normaliseInvoice(invoice)), { dynamodb: table.dynamodb as DynamoDBDocumentClient, tableName: TABLE });
+  await putItems(invoiceItems(normaliseInvoice(invoice), recordVersion('1')), { dynamodb: table.dynamodb as DynamoDBDocumentClient, tableName: TABLE });
 }
 
 /** What GET must give back for an invoice: every sent value, lines in order, exact money. */

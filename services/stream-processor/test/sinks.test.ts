@@ -1,11 +1,14 @@
-import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { decodeInvoiceRecord } from '../src/invoices/decode';
 import { invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
-import { packWarehouseRecords, sendLinesToWarehouse } from '../src/invoices/send-warehouse';
+import { supersededInBatch } from '../src/invoices/newest-in-batch';
+import { packWarehouseRecords, sendToWarehouse } from '../src/invoices/send-warehouse';
+import { SinkRefusedError } from '../src/invoices/sink-refusal';
 import { putItems } from '../src/invoices/write-dynamodb';
 
+const V = recordVersion('49590338271490256608559692538361571095921575989136588898');
 const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
 
 function invoiceOf(lineCount: number, overrides: Partial<Invoice> = {}): Invoice {
@@ -22,7 +25,7 @@ function invoiceOf(lineCount: number, overrides: Partial<Invoice> = {}): Invoice
 
 describe('DynamoDB item layout', () => {
   it('packs the 1,114-line invoice into a header and 12 line items, each well under 400 KB', () => {
-    const items = invoiceItems(normaliseInvoice(invoiceOf(1_114)));
+    const items = invoiceItems(normaliseInvoice(invoiceOf(1_114)), V);
     expect(items.map((i) => i.sk)).toEqual(['#HEADER', ...Array.from({ length: 12 }, (_, i) => `LINES#${String(i + 1).padStart(4, '0')}`)]);
     expect(items[0]).toMatchObject({ pk: 'INVOICE#573585', lineCount: 1_114, lineItems: 12 });
     expect(items[0]).not.toHaveProperty('customerPk');
@@ -33,13 +36,13 @@ describe('DynamoDB item layout', () => {
   });
 
   it('indexes invoices with a customer under the sparse byCustomer keys, with the exact total', () => {
-    const [header] = invoiceItems(normaliseInvoice(invoiceOf(3, { customerId: '17850', invoiceNo: 'C536379' })));
+    const [header] = invoiceItems(normaliseInvoice(invoiceOf(3, { customerId: '17850', invoiceNo: 'C536379' })), V);
     expect(header).toMatchObject({ customerPk: 'CUSTOMER#17850', customerSk: '2011-10-31T14:41:00#C536379', invoiceType: 'cancellation' });
     expect(String(header?.total)).toBe('5.01'); // (1+2+3) x 0.835, exactly
   });
 
   it('is identical when built twice (idempotent puts)', () => {
-    expect(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250))))).toBe(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250)))));
+    expect(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250)), V))).toBe(JSON.stringify(invoiceItems(normaliseInvoice(invoiceOf(250)), V)));
   });
 });
 
@@ -57,7 +60,7 @@ describe('writing to DynamoDB', () => {
         return { UnprocessedItems: requests.length > accepted.length ? { t: requests.slice(accepted.length) } : {} };
       },
     };
-    const items = invoiceItems(normaliseInvoice(invoiceOf(3_000)));
+    const items = invoiceItems(normaliseInvoice(invoiceOf(3_000)), V);
     await putItems(items, { dynamodb: dynamodb as never, tableName: 't', retry: { ...fast, maxAttempts: 11 } });
     expect(written.sort()).toEqual(items.map((i) => i.sk).sort());
     expect(calls).toBeGreaterThan(2);
@@ -65,7 +68,7 @@ describe('writing to DynamoDB', () => {
 
   it('fails loudly, naming what is left, when retries run out', async () => {
     const dynamodb = { send: async (command: BatchWriteCommand) => ({ UnprocessedItems: command.input.RequestItems }) };
-    await expect(putItems(invoiceItems(normaliseInvoice(invoiceOf(2))), { dynamodb: dynamodb as never, tableName: 't', retry: fast })).rejects.toThrow(
+    await expect(putItems(invoiceItems(normaliseInvoice(invoiceOf(2)), V), { dynamodb: dynamodb as never, tableName: 't', retry: fast })).rejects.toThrow(
       /2 item\(s\) still not accepted after 4 attempts/,
     );
   });
@@ -74,7 +77,7 @@ describe('writing to DynamoDB', () => {
 describe('sending lines to the warehouse stream', () => {
   it('packs lines into NDJSON records under 1,000 KiB', () => {
     const lines = normaliseInvoice(invoiceOf(5_000, { lines: invoiceOf(5_000).lines.map((l) => ({ ...l, description: 'X'.repeat(400) })) }));
-    const records = packWarehouseRecords(lines);
+    const records = packWarehouseRecords(lines, V);
     expect(records.length).toBeGreaterThan(1);
     for (const record of records) expect(record.length).toBeLessThanOrEqual(1_000 * 1024);
     const rows = records.flatMap((r) => r.toString().trim().split('\n').map((l) => JSON.parse(l)));
@@ -99,9 +102,30 @@ describe('sending lines to the warehouse stream', () => {
       },
     };
     const lines = normaliseInvoice(invoiceOf(20));
-    await sendLinesToWarehouse(lines, { firehose: firehose as never, deliveryStreamName: 'w', retry: fast });
+    await sendToWarehouse(packWarehouseRecords(lines, V), { firehose: firehose as never, deliveryStreamName: 'w', retry: fast });
     const rows = delivered.flatMap((d) => d.trim().split('\n').map((l) => JSON.parse(l).line_no)).sort((a, b) => a - b);
     expect(rows).toEqual(lines.map((l) => l.lineNo));
+  });
+});
+
+describe('refusals and versions', () => {
+  it('refuses an invoice whose row the warehouse cannot store, or larger than a Firehose record, before sending anything', () => {
+    const tooPrecise = normaliseInvoice(invoiceOf(2, { lines: [{ stockCode: 'S', description: null, quantity: 1, unitPrice: '1'.repeat(30) }] }));
+    expect(() => packWarehouseRecords(tooPrecise, V)).toThrow(SinkRefusedError);
+    expect(() => packWarehouseRecords(tooPrecise, V)).toThrow(/refused by warehouse: lines\[0\]\.unit_price/);
+    const huge = normaliseInvoice(invoiceOf(1, { lines: [{ stockCode: 'S', description: 'x'.repeat(1_100_000), quantity: 1, unitPrice: '1' }] }));
+    expect(() => packWarehouseRecords(huge, V)).toThrow(/refused by (Firehose|warehouse)/);
+  });
+
+  it('lands only the newest version of an invoice within a batch', () => {
+    const ok = (invoiceNo: string) => ({ ok: true as const, invoice: invoiceOf(1, { invoiceNo }) });
+    const superseded = supersededInBatch([
+      { sequenceNumber: '100', decoded: ok('A') },
+      { sequenceNumber: '99', decoded: ok('B') },
+      { sequenceNumber: '1000', decoded: ok('A') },
+      { sequenceNumber: '101', decoded: { ok: false, reason: 'x', problems: [] } },
+    ]);
+    expect([...superseded]).toEqual(['100']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   countBadRecords,
   localLambdaEnvironment,
@@ -52,6 +53,48 @@ describe('the stream processor on the local stack', () => {
       expect(reply.FailedRecordCount ?? 0).toBe(0);
     }
   }
+
+  /** Puts invoices on the real stream and returns the Kinesis records as Lambda would hand them over. */
+  async function streamRecords(payloads: string[]): Promise<KinesisEventRecord[]> {
+    const reply = await stack.clients.kinesis.send(
+      new PutRecordsCommand({ StreamName: streamName, Records: payloads.map((data) => ({ Data: Buffer.from(data), PartitionKey: (JSON.parse(data) as Invoice).invoiceNo ?? 'x' })) }),
+    );
+    return (reply.Records ?? []).map((result, index) => ({
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: result.SequenceNumber as string, data: Buffer.from(payloads[index] as string).toString('base64'), approximateArrivalTimestamp: Date.now() / 1000 },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${result.ShardId}:${result.SequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/local',
+      awsRegion: stack.endpoints.region,
+      eventSourceARN: stack.endpoints.outputs.ingest?.StreamArn as string,
+    }));
+  }
+
+  const deliver = (records: KinesisEventRecord[]) => handler({ Records: records } as KinesisStreamEvent, context);
+
+  /** What each keyed sink holds of one invoice: DynamoDB (header and lines) and the warehouse. */
+  async function invoiceInSinks(invoiceNo: string) {
+    const { Items: items = [] } = await DynamoDBDocumentClient.from(stack.clients.dynamodb).send(
+      new QueryCommand({ TableName: names().table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `INVOICE#${invoiceNo}` } }),
+    );
+    const header = items.find((item) => item.sk === '#HEADER');
+    const lines = items.filter((item) => item.sk !== '#HEADER').flatMap((item) => item.lines as Array<{ lineNo: number; unitPrice: unknown }>);
+    const warehouse = await stack.warehouse.query<{ line_no: number; unit_price: string }>(
+      `SELECT line_no, unit_price::text FROM invoice_lines WHERE invoice_no = $1 ORDER BY line_no`,
+      [invoiceNo],
+    );
+    return {
+      dynamodb: { lineCount: header?.lineCount, total: header ? String(header.total) : undefined, lines: lines.map((l) => `${l.lineNo}@${String(l.unitPrice)}`) },
+      warehouse: warehouse.map((row) => `${row.line_no}@${Number(row.unit_price)}`),
+    };
+  }
+
+  const version = (invoiceNo: string, lineCount: number, unitPrice: string): Invoice => ({
+    ...(invoices[0] as Invoice),
+    invoiceNo,
+    lines: Array.from({ length: lineCount }, (_, i) => ({ stockCode: `V${i}`, description: null, quantity: 1, unitPrice })),
+  });
 
   async function settle(): Promise<void> {
     await stack.firehose.flush();
@@ -154,5 +197,46 @@ describe('the stream processor on the local stack', () => {
     expect(reply).toEqual(expect.objectContaining({ thrown: expect.stringMatching(/All records failed/) }));
     await settle();
     expect(await readWarehouseTotals(stack.warehouse)).toEqual(before);
+  }, 120_000);
+
+  it('replaces an invoice re-sent with fewer lines whole, in DynamoDB and the warehouse', async () => {
+    const [first] = await streamRecords([JSON.stringify(version('900001', 250, '1'))]);
+    expect(await deliver([first as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    expect((await invoiceInSinks('900001')).warehouse).toHaveLength(250);
+    const [second] = await streamRecords([JSON.stringify(version('900001', 3, '2'))]);
+    expect(await deliver([second as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    const expected = ['1@2', '2@2', '3@2'];
+    expect(await invoiceInSinks('900001')).toEqual({ dynamodb: { lineCount: 3, total: '6', lines: expected }, warehouse: expected });
+  }, 120_000);
+
+  it('never lets an older version win: not in one batch, not when the older one is delivered again later', async () => {
+    const [older, newer] = await streamRecords([JSON.stringify(version('900002', 150, '1')), JSON.stringify(version('900002', 2, '3'))]);
+    // Both versions in one batch (processed in parallel), newer first in the batch.
+    expect(await deliver([newer as KinesisEventRecord, older as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    const expected = { dynamodb: { lineCount: 2, total: '6', lines: ['1@3', '2@3'] }, warehouse: ['1@3', '2@3'] };
+    expect(await invoiceInSinks('900002')).toEqual(expected);
+    // The older version alone, later (a retried batch, a replay): nothing changes.
+    expect(await deliver([older as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    expect(await invoiceInSinks('900002')).toEqual(expected);
+  }, 120_000);
+
+  it('turns an invoice a sink would refuse into a bad row with its reason; its neighbours in the batch and the Firehose file land', async () => {
+    const badBefore = await countBadRecords(stack.clients.s3, names().archive);
+    const refused = [version('900003', 2, '123456789012345678901234567890'), { ...version('900004', 1, '1'), lines: [{ stockCode: 'X', description: 'lone \ud800', quantity: 1, unitPrice: '1' }] }];
+    const neighbours = [version('900005', 4, '2.5'), version('900006', 1, '0.001')];
+    const records = await streamRecords([JSON.stringify(neighbours[0]), ...refused.map((r) => JSON.stringify(r)), JSON.stringify(neighbours[1])]);
+    expect(await deliver(records)).toEqual({ batchItemFailures: [] });
+    await settle();
+    expect(await countBadRecords(stack.clients.s3, names().archive)).toBe(badBefore + 2);
+    expect((await invoiceInSinks('900005')).warehouse).toEqual(['1@2.5', '2@2.5', '3@2.5', '4@2.5']);
+    expect((await invoiceInSinks('900006')).warehouse).toEqual(['1@0.001']);
+    expect((await invoiceInSinks('900005')).dynamodb.lineCount).toBe(4);
+    for (const invoiceNo of ['900003', '900004']) expect(await invoiceInSinks(invoiceNo)).toEqual({ dynamodb: { lineCount: undefined, total: undefined, lines: [] }, warehouse: [] });
+    const warehouseName = stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
+    expect(stack.firehose.stats(warehouseName)).toMatchObject({ failed: 0, inFlight: 0 });
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { formatMillisFixed, normaliseInvoice, parseMillis, sumDecimals, type Invoice } from '@invoice-pipeline/transactions';
+import { formatMillisFixed, normaliseInvoice, parseMillis, recordVersion, sumDecimals, type Invoice } from '@invoice-pipeline/transactions';
 import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { connectWarehouse, type Warehouse } from '@invoice-pipeline/warehouse/postgres';
 import { Client } from 'pg';
@@ -18,7 +18,7 @@ const invoice: Invoice = {
     { stockCode: 'B', description: null, quantity: 1, unitPrice: '-11062.06' },
   ],
 };
-const rows = normaliseInvoice(invoice).map(toWarehouseRow) as unknown as Record<string, unknown>[];
+const rows = normaliseInvoice(invoice).map((line) => toWarehouseRow(line, recordVersion('1'))) as unknown as Record<string, unknown>[];
 const columns = WAREHOUSE_COLUMNS.map((c) => c.name);
 
 describe('the embedded warehouse', () => {
@@ -39,7 +39,7 @@ describe('the embedded warehouse', () => {
   it('is migrated once, idempotently', async () => {
     expect(await warehouse.migrate()).toEqual([]);
     const { rows: versions } = await client.query(`SELECT version FROM ${WAREHOUSE_TABLES.migrations} ORDER BY version`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('loads a COPY into staging and merges it exactly once, even when delivered twice', async () => {

@@ -10,13 +10,15 @@ import { formatMillis, parseMillis, type NormalisedLine } from '@invoice-pipelin
  * byCustomer answers "a customer's invoices by date" and guest sales cost nothing there.
  * Lines are packed because writes are billed per 1 KB per item: a line is ~150 bytes, so 100 lines in one ~15 KB item
  * cost 15 write units instead of 100, and the 1,114-line invoice is 12 items, far under the 400 KB item limit.
- * Every item's key and content follow from (invoiceNo, lineNo), so writing an invoice again is a no-op.
+ * Every item's key and content follow from (invoiceNo, lineNo), so writing an invoice again is a no-op. Every item
+ * carries the delivery's `version` (recordVersion of its sequence number): only a newer version replaces an invoice.
  */
 export const LINES_PER_ITEM = 100;
 
 export const invoiceKey = (invoiceNo: string) => `INVOICE#${invoiceNo}`;
 export const HEADER_SK = '#HEADER';
-export const linesSk = (chunk: number) => `LINES#${String(chunk).padStart(4, '0')}`;
+export const LINES_SK_PREFIX = 'LINES#';
+export const linesSk = (chunk: number) => `${LINES_SK_PREFIX}${String(chunk).padStart(4, '0')}`;
 /** The sparse GSI of a customer's invoices by date, and its keys. */
 export const CUSTOMER_INDEX = 'byCustomer';
 export const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
@@ -27,7 +29,7 @@ const exact = (decimal: string) => NumberValue.from(decimal);
 
 export type InvoiceItem = Record<string, unknown> & { pk: string; sk: string };
 
-export function invoiceItems(lines: NormalisedLine[]): InvoiceItem[] {
+export function invoiceItems(lines: NormalisedLine[], version: string): InvoiceItem[] {
   const first = lines[0];
   if (!first) return [];
   const total = lines.reduce((sum, line) => sum + (parseMillis(line.lineTotal) ?? 0n), 0n);
@@ -44,6 +46,7 @@ export function invoiceItems(lines: NormalisedLine[]): InvoiceItem[] {
     lineCount: lines.length,
     lineItems: chunks,
     total: exact(formatMillis(total)),
+    version,
     ...(first.customerId !== null ? { customerPk: customerKey(first.customerId), customerSk: customerSortKey(first.invoiceDate, first.invoiceNo) } : {}),
   };
   const items: InvoiceItem[] = [header];
@@ -51,6 +54,7 @@ export function invoiceItems(lines: NormalisedLine[]): InvoiceItem[] {
     items.push({
       pk: invoiceKey(first.invoiceNo),
       sk: linesSk(chunk + 1),
+      version,
       lines: lines.slice(chunk * LINES_PER_ITEM, (chunk + 1) * LINES_PER_ITEM).map((line) => ({
         lineNo: line.lineNo,
         invoiceDate: line.invoiceDate,

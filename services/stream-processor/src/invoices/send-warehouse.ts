@@ -1,7 +1,8 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import type { NormalisedLine } from '@invoice-pipeline/transactions';
-import { toWarehouseRow } from '@invoice-pipeline/warehouse';
+import type { FieldProblem, NormalisedLine } from '@invoice-pipeline/transactions';
+import { toWarehouseRow, warehouseRowProblems } from '@invoice-pipeline/warehouse';
 import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
 /** Firehose limits: 500 records and 4 MiB per PutRecordBatch, 1,000 KiB per record. */
@@ -18,14 +19,22 @@ export interface WarehouseStreamTarget {
 /**
  * Lines become newline-delimited JSON warehouse rows, packed into as few Firehose records as the 1,000 KiB limit
  * allows: Firehose bills per record rounded up to 5 KB, and Redshift's COPY ... FORMAT AS JSON reads the rows
- * whatever the record boundaries.
+ * whatever the record boundaries. A row the warehouse would refuse (a value out of its column's range) or larger than
+ * a Firehose record refuses the whole invoice before anything is sent: one COPY file holds many invoices, and one
+ * refused row fails the whole COPY.
  */
-export function packWarehouseRecords(lines: NormalisedLine[]): Buffer[] {
+export function packWarehouseRecords(lines: NormalisedLine[], version: string): Buffer[] {
   const records: Buffer[] = [];
   let current: Buffer[] = [];
   let size = 0;
+  const refused: FieldProblem[] = [];
   for (const line of lines) {
-    const row = Buffer.from(`${JSON.stringify(toWarehouseRow(line))}\n`);
+    const warehouseRow = toWarehouseRow(line, version);
+    refused.push(...warehouseRowProblems(warehouseRow).map((p) => ({ ...p, path: `lines[${line.lineNo - 1}].${p.path}` })));
+    const row = Buffer.from(`${JSON.stringify(warehouseRow)}\n`);
+    if (row.length > MAX_BYTES_PER_RECORD) {
+      throw new SinkRefusedError('Firehose', [{ path: `lines[${line.lineNo - 1}]`, message: `row of ${row.length} bytes exceeds a Firehose record (${MAX_BYTES_PER_RECORD})` }]);
+    }
     if (size + row.length > MAX_BYTES_PER_RECORD && current.length) {
       records.push(Buffer.concat(current));
       current = [];
@@ -34,6 +43,7 @@ export function packWarehouseRecords(lines: NormalisedLine[]): Buffer[] {
     current.push(row);
     size += row.length;
   }
+  if (refused.length) throw new SinkRefusedError('warehouse', refused);
   if (current.length) records.push(Buffer.concat(current));
   return records;
 }
@@ -55,9 +65,9 @@ function callsOf(records: Buffer[]): Buffer[][] {
   return calls;
 }
 
-/** Sends lines to the warehouse delivery stream; records Firehose did not accept (FailedPutCount) are retried. */
-export async function sendLinesToWarehouse(lines: NormalisedLine[], target: WarehouseStreamTarget): Promise<void> {
-  for (const call of callsOf(packWarehouseRecords(lines))) {
+/** Sends packed records to the warehouse delivery stream; records Firehose did not accept (FailedPutCount) are retried. */
+export async function sendToWarehouse(records: Buffer[], target: WarehouseStreamTarget): Promise<void> {
+  for (const call of callsOf(records)) {
     await sendUntilAccepted(
       call,
       async (pending) => {

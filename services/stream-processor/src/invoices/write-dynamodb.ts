@@ -1,7 +1,9 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { HEADER_SK, LINES_SK_PREFIX, type InvoiceItem } from './dynamodb-items';
+import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
-import type { InvoiceItem } from './dynamodb-items';
 
 const MAX_ITEMS_PER_BATCH_WRITE = 25;
 
@@ -11,20 +13,77 @@ export interface DynamoDbTarget {
   retry?: RetryPolicy;
 }
 
-/** Puts every item (idempotent: same key, same content), retrying UnprocessedItems with backoff until none is left. */
-export async function putItems(items: InvoiceItem[], target: DynamoDbTarget): Promise<void> {
-  for (let start = 0; start < items.length; start += MAX_ITEMS_PER_BATCH_WRITE) {
-    const batch = items.slice(start, start + MAX_ITEMS_PER_BATCH_WRITE);
+type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteRequest: { Key: { pk: string; sk: string } } };
+
+/** BatchWriteItem in chunks of 25, retrying UnprocessedItems with backoff until none is left. */
+async function batchWrite(requests: WriteRequest[], target: DynamoDbTarget): Promise<void> {
+  for (let start = 0; start < requests.length; start += MAX_ITEMS_PER_BATCH_WRITE) {
     await sendUntilAccepted(
-      batch,
+      requests.slice(start, start + MAX_ITEMS_PER_BATCH_WRITE),
       async (pending) => {
-        const reply = await target.dynamodb.send(
-          new BatchWriteCommand({ RequestItems: { [target.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
-        );
-        return (reply.UnprocessedItems?.[target.tableName] ?? []).map((request) => request.PutRequest?.Item as InvoiceItem);
+        const reply = await target.dynamodb.send(new BatchWriteCommand({ RequestItems: { [target.tableName]: pending } }));
+        return (reply.UnprocessedItems?.[target.tableName] ?? []) as WriteRequest[];
       },
       target.retry ?? SINK_RETRY,
       `DynamoDB ${target.tableName}`,
     );
   }
+}
+
+/** Puts every item unconditionally (idempotent: same key, same content). */
+export async function putItems(items: InvoiceItem[], target: DynamoDbTarget): Promise<void> {
+  await batchWrite(items.map((Item) => ({ PutRequest: { Item } })), target);
+}
+
+const versionGate = { ConditionExpression: 'attribute_not_exists(#version) OR #version <= :version', ExpressionAttributeNames: { '#version': 'version' } };
+
+/**
+ * Replaces an invoice whole with this version, unless a newer version is already there.
+ * 1. The header is put on condition that the stored version is not newer (`<=`: a retry of the same version goes on,
+ *    so a crash between the steps heals on redelivery). A failed condition means a newer version won: nothing is written.
+ * 2. The line items are put (BatchWriteItem, UnprocessedItems retried).
+ * 3. Line items beyond the new count (left by a longer older version) are deleted, so the header and lines agree.
+ * Two versions of one invoice are never written at once: one partition key is one shard, read in order, and the
+ * processor lands only the newest version of an invoice within a batch.
+ * A refusal (ValidationException) becomes SinkRefusedError; the header of this version is then removed again.
+ */
+export async function replaceInvoiceItems(items: InvoiceItem[], version: string, target: DynamoDbTarget): Promise<'written' | 'superseded'> {
+  const [header, ...lines] = items;
+  if (!header) return 'written';
+  try {
+    await target.dynamodb.send(
+      new PutCommand({ TableName: target.tableName, Item: header, ...versionGate, ExpressionAttributeValues: { ':version': version } }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'superseded';
+    if (isDynamoDbRefusal(error)) throw new SinkRefusedError('DynamoDB', [{ path: 'header', message: error.message }]);
+    throw error;
+  }
+  try {
+    await putItems(lines, target);
+  } catch (error) {
+    if (!isDynamoDbRefusal(error)) throw error;
+    await target.dynamodb.send(
+      new DeleteCommand({ TableName: target.tableName, Key: { pk: header.pk, sk: HEADER_SK }, ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
+    ).catch(() => undefined);
+    throw new SinkRefusedError('DynamoDB', [{ path: 'lines', message: error.message }]);
+  }
+  const current = new Set(lines.map((item) => item.sk));
+  const stale: WriteRequest[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await target.dynamodb.send(
+      new QueryCommand({
+        TableName: target.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :lines)',
+        ExpressionAttributeValues: { ':pk': header.pk, ':lines': LINES_SK_PREFIX },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) if (!current.has(item.sk as string)) stale.push({ DeleteRequest: { Key: { pk: item.pk as string, sk: item.sk as string } } });
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  await batchWrite(stale, target);
+  return 'written';
 }

@@ -4,10 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { recordVersion, type FieldProblem } from '@invoice-pipeline/transactions';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { writeBadRecord } from '../../invoices/bad-records';
-import { decodeInvoiceRecord } from '../../invoices/decode';
+import { decodeInvoiceRecord, type Decoded } from '../../invoices/decode';
+import { supersededInBatch } from '../../invoices/newest-in-batch';
 import { landInvoice } from '../../invoices/process-invoice';
+import { SinkRefusedError } from '../../invoices/sink-refusal';
 import { dynamodb, firehose, s3 } from '../../lib/clients';
 import { config } from './config';
 
@@ -15,43 +18,61 @@ const logger = new Logger();
 const metrics = new Metrics({ namespace: 'InvoicePipeline' });
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 
-/**
- * One record is one invoice. A valid invoice lands in DynamoDB and the warehouse stream; an invalid one is written to
- * bad-rows/ with its reason and stream position and counts as processed (retrying cannot fix it). A record whose
- * sinks fail is reported as a batch item failure, so Lambda retries from it; nothing is dropped.
- */
-async function processRecord(record: KinesisStreamRecord): Promise<void> {
-  const decoded = decodeInvoiceRecord(record.kinesis.data);
+async function setAside(record: KinesisStreamRecord, reason: string, problems: FieldProblem[]): Promise<void> {
   const [shardId = 'unknown'] = record.eventID.split(':');
-  if (!decoded.ok) {
-    const key = await writeBadRecord(
-      {
-        reason: decoded.reason,
-        problems: decoded.problems,
-        position: {
-          streamArn: record.eventSourceARN,
-          shardId,
-          sequenceNumber: record.kinesis.sequenceNumber,
-          partitionKey: record.kinesis.partitionKey,
-          approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
-        },
-        data: record.kinesis.data,
+  const key = await writeBadRecord(
+    {
+      reason,
+      problems,
+      position: {
+        streamArn: record.eventSourceARN,
+        shardId,
+        sequenceNumber: record.kinesis.sequenceNumber,
+        partitionKey: record.kinesis.partitionKey,
+        approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
       },
-      { s3, bucket: config.badRowsBucket },
-    );
-    logger.warn('bad record set aside', { sequenceNumber: record.kinesis.sequenceNumber, reason: decoded.reason, key });
-    metrics.addMetric('BadRecords', MetricUnit.Count, 1);
-    return;
-  }
-  const lines = await landInvoice(decoded.invoice, {
-    table: { dynamodb, tableName: config.tableName },
-    warehouse: { firehose, deliveryStreamName: config.warehouseDeliveryStream },
-  });
-  metrics.addMetric('InvoicesLanded', MetricUnit.Count, 1);
-  metrics.addMetric('LinesLanded', MetricUnit.Count, lines);
+      data: record.kinesis.data,
+    },
+    { s3, bucket: config.badRowsBucket },
+  );
+  logger.warn('bad record set aside', { sequenceNumber: record.kinesis.sequenceNumber, reason, key });
+  metrics.addMetric('BadRecords', MetricUnit.Count, 1);
 }
 
-const processInvoices = async (event: KinesisStreamEvent, context: Context) =>
-  processPartialResponse(event, processRecord, processor, { context });
+/**
+ * One record is one invoice, versioned by its sequence number. A valid invoice replaces its older versions in DynamoDB
+ * and the warehouse stream; an invalid one, or one a sink refuses, is written to bad-rows/ with its reason and stream
+ * position and counts as processed (retrying cannot fix it). A record whose sinks fail is reported as a batch item
+ * failure, so Lambda retries from it; nothing is dropped.
+ */
+async function processRecord(record: KinesisStreamRecord, decoded: Decoded, superseded: boolean): Promise<void> {
+  if (!decoded.ok) return setAside(record, decoded.reason, decoded.problems);
+  if (superseded) {
+    metrics.addMetric('InvoicesSuperseded', MetricUnit.Count, 1);
+    return;
+  }
+  try {
+    const landed = await landInvoice(decoded.invoice, recordVersion(record.kinesis.sequenceNumber), {
+      table: { dynamodb, tableName: config.tableName },
+      warehouse: { firehose, deliveryStreamName: config.warehouseDeliveryStream },
+    });
+    metrics.addMetric(landed.status === 'landed' ? 'InvoicesLanded' : 'InvoicesSuperseded', MetricUnit.Count, 1);
+    if (landed.status === 'landed') metrics.addMetric('LinesLanded', MetricUnit.Count, landed.lines);
+  } catch (error) {
+    if (!(error instanceof SinkRefusedError)) throw error;
+    await setAside(record, error.message, error.problems);
+  }
+}
+
+const processInvoices = async (event: KinesisStreamEvent, context: Context) => {
+  const decoded = new Map(event.Records.map((record) => [record.kinesis.sequenceNumber, decodeInvoiceRecord(record.kinesis.data)]));
+  const superseded = supersededInBatch([...decoded].map(([sequenceNumber, result]) => ({ sequenceNumber, decoded: result })));
+  return processPartialResponse(
+    event,
+    (record: KinesisStreamRecord) => processRecord(record, decoded.get(record.kinesis.sequenceNumber) as Decoded, superseded.has(record.kinesis.sequenceNumber)),
+    processor,
+    { context },
+  );
+};
 
 export const main = middy(processInvoices).use(injectLambdaContext(logger)).use(logMetrics(metrics));
