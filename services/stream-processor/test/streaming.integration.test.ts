@@ -116,7 +116,7 @@ describe('the stream processor on the local stack', () => {
     invoices = [];
     for await (const item of groupInvoices(readSource(BUNDLED_SAMPLES.kaggleHead))) if (item.kind === 'invoice') invoices.push(item.invoice);
     expected = new Tally().addAll(invoices.flatMap((invoice) => normaliseInvoice(invoice))).totals();
-  }, 120_000);
+  }, 300_000); // the local stack starts PGlite, which compiles its WASM: slow on a loaded machine
 
   afterAll(async () => {
     await stack?.stop();
