@@ -3,7 +3,7 @@ import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@in
 import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
 import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
-import { normaliseInvoice, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion, type NormalisedLine } from '@invoice-pipeline/transactions';
 import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { BUNDLED_DATASET, groupInvoices, readSource, type Totals } from '@invoice-pipeline/transactions/files';
 import { grouped, perSecond, type Bench, type Figure } from '../figure';
@@ -36,6 +36,9 @@ async function readLines(limitRows: number | undefined, stores: number): Promise
   return invoices;
 }
 
+/** One version for every invoice of the ceiling run: each is written once. */
+const CEILING_VERSION = recordVersion('1');
+
 /**
  * The raw-sink ceiling: the same lines written straight into the emulated sinks, with no API, Kinesis, Lambda or
  * Firehose: DynamoDB items by BatchWriteItem (the stream processor's own item layout and writer, many calls in
@@ -44,7 +47,7 @@ async function readLines(limitRows: number | undefined, stores: number): Promise
 async function writeStraightToSinks(pipeline: LocalPipeline, invoices: NormalisedLine[][]): Promise<number> {
   const tableName = pipeline.stack.endpoints.outputs['stream-processor']?.TableName ?? '';
   const dynamodb = DynamoDBDocumentClient.from(pipeline.stack.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  const items = invoices.flatMap((lines) => invoiceItems(lines));
+  const items = invoices.flatMap((lines) => invoiceItems(lines, CEILING_VERSION));
   const started = performance.now();
   const toDynamoDb = async () => {
     let next = 0;
@@ -57,7 +60,7 @@ async function writeStraightToSinks(pipeline: LocalPipeline, invoices: Normalise
     const columns = WAREHOUSE_COLUMNS.map((column) => column.name);
     const rows = invoices.flat();
     for (let at = 0; at < rows.length; at += CEILING_COPY_ROWS) {
-      const chunk = rows.slice(at, at + CEILING_COPY_ROWS).map((line) => toWarehouseRow(line) as unknown as Record<string, unknown>);
+      const chunk = rows.slice(at, at + CEILING_COPY_ROWS).map((line) => toWarehouseRow(line, CEILING_VERSION) as unknown as Record<string, unknown>);
       await pipeline.stack.warehouse.copyRows(WAREHOUSE_TABLES.staging, columns, chunk);
     }
     await pipeline.stack.warehouse.mergeStaged();
