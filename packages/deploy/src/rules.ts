@@ -24,6 +24,9 @@ export const FUNCTION_ACTIONS: Record<string, string[]> = {
   'stream-processor/HealthLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'stream-processor/ProcessInvoicesLambdaFunction': [
     'dynamodb:BatchWriteItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
     'firehose:PutRecordBatch',
     'kinesis:DescribeStream',
     'kinesis:DescribeStreamSummary',

@@ -42,10 +42,12 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
   };
   try {
     const env = localLambdaEnvironment(stack.endpoints);
+    // Offline resolves serverless.yml again: it needs the same outputs of other services that compose passed.
+    const composeParams = (service: string) => stack.provisioned.definitions[service]?.params ?? {};
     const key = createLocalApiKey();
     const [ingest, streamProcessor] = await Promise.all([
-      startOffline({ service: 'ingest', env, params: { localApiKey: key } }),
-      startOffline({ service: 'stream-processor', env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' }, params: { streamArn: stack.endpoints.outputs.ingest?.StreamArn ?? '' } }),
+      startOffline({ service: 'ingest', env, params: { ...composeParams('ingest'), localApiKey: key } }),
+      startOffline({ service: 'stream-processor', env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' }, params: composeParams('stream-processor') }),
     ]);
     stoppers.push(() => ingest.stop(), () => streamProcessor.stop());
     const api = { url: ingest.url, key };

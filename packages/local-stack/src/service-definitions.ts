@@ -24,6 +24,8 @@ export interface ServiceDefinition {
   resources: Record<string, CfnResource>;
   outputs: Record<string, { Value: unknown }>;
   config: Record<string, unknown>;
+  /** The params compose passed (other services' outputs): serverless-offline needs the same ones. */
+  params: Record<string, string>;
 }
 
 /** A service of serverless-compose.yml and the params it takes from other services' outputs. */
@@ -86,5 +88,5 @@ async function runPrint(key: string, path: string, stage: string, params: Record
     service: string;
     resources?: { Resources?: Record<string, CfnResource>; Outputs?: Record<string, { Value: unknown }> };
   };
-  return { key, path, service: config.service, resources: config.resources?.Resources ?? {}, outputs: config.resources?.Outputs ?? {}, config };
+  return { key, path, service: config.service, resources: config.resources?.Resources ?? {}, outputs: config.resources?.Outputs ?? {}, config, params };
 }
