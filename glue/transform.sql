@@ -139,13 +139,15 @@ grouped AS (
     CASE WHEN concat(coalesce(customer_id, ''), '|', country) <> first_customer_country THEN 'CustomerID' END AS group_error
   FROM firsts f
 ),
--- The invoice schema's limits (packages/transactions LIMITS and InvoiceLine): a violation rejects the whole invoice.
+-- The invoice schema's limits (packages/transactions sink-limits: INTEGER quantity, UTF-8 bytes of the VARCHARs,
+-- the line total's NUMERIC(20,3)): a violation rejects the whole invoice. transform.test.ts holds them equal.
 limited AS (
   SELECT
     g.*,
     count(*) OVER (PARTITION BY source_file, invoice_no) AS invoice_lines,
-    max(CASE WHEN quantity < -1000000000 OR quantity > 1000000000 OR length(stock_code) > 500
-      OR length(coalesce(description, '')) > 500 OR length(country) > 500 THEN 1 ELSE 0 END)
+    max(CASE WHEN quantity < -2147483648 OR quantity > 2147483647 OR octet_length(stock_code) > 200
+      OR octet_length(coalesce(description, '')) > 2000 OR octet_length(country) > 2000
+      OR abs(CAST(quantity AS DECIMAL(20,0)) * unit_price) > 99999999999999999.999 THEN 1 ELSE 0 END)
       OVER (PARTITION BY source_file, invoice_no) AS invoice_over_limits,
     row_number() OVER (PARTITION BY source_file, invoice_no ORDER BY source_line) AS line_in_file
   FROM grouped g
@@ -156,7 +158,7 @@ lines AS (
     l.*,
     CASE
       WHEN invoice_lines > 5000 THEN 'lines: an invoice has at most 5000 lines'
-      WHEN invoice_over_limits = 1 THEN 'a line is over the invoice limits (quantity within +-1000000000, texts of at most 500 characters)'
+      WHEN invoice_over_limits = 1 THEN 'a line is over the invoice limits (quantity an INTEGER, stock code at most 200 bytes, description and country at most 2000 bytes, line total within NUMERIC(20,3))'
     END AS invoice_error
   FROM limited l
 )

@@ -18,6 +18,8 @@ const RAW_FIELDS = Array.from({ length: 12 }, (_, index) => `c${String(index + 1
  */
 const SPARK_MACROS = [
   `CREATE OR REPLACE TEMP MACRO rlike(text, pattern) AS regexp_matches(text, pattern)`,
+  // Spark's octet_length takes a string (its UTF-8 bytes, what Redshift's VARCHAR counts); DuckDB's only a BLOB.
+  `CREATE OR REPLACE TEMP MACRO octet_length(text) AS system.main.octet_length(encode(text))`,
   `CREATE OR REPLACE TEMP MACRO to_timestamp(text, pattern) AS CASE WHEN pattern = 'yyyy-MM-dd HH:mm:ss'
      THEN try_strptime(text, '%Y-%m-%d %H:%M:%S') ELSE error(concat('to_timestamp: unsupported pattern ', pattern)) END`,
 ];

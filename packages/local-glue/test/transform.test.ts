@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { formatMillisFixed, parseMillis } from '@invoice-pipeline/transactions';
+import { TEXT_MAX_BYTES, formatMillisFixed, parseMillis } from '@invoice-pipeline/transactions';
 import { BUNDLED_DATASET, BUNDLED_SAMPLES, summariseSource } from '@invoice-pipeline/transactions/files';
 import { comparable, comparableReference, HEADER, sorted, referenceOf, tempDir, transformFiles } from './helpers';
 
@@ -131,7 +131,7 @@ describe('glue/transform.sql on DuckDB agrees with packages/transactions', () =>
   });
 
   it('rejects a whole invoice over the invoice limits, as groupInvoices does', async () => {
-    const long = 'X'.repeat(501);
+    const long = 'X'.repeat(TEXT_MAX_BYTES.description + 1);
     const csv = [HEADER, `536365,85123A,${long},6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom`, '536365,85124,OK,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom', '536366,85124,OK,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom'].join('\n');
     const ours = await agree('limits.csv', csv);
     expect(ours.badRows.map((b) => [b.line, b.field])).toEqual([
