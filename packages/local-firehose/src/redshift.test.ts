@@ -18,7 +18,8 @@ beforeAll(async () => {
       CREATE TABLE ${table} (
         invoice_no text NOT NULL, line_no integer NOT NULL, invoice_type text NOT NULL, invoice_date timestamp NOT NULL,
         customer_id text, country text, store_id text, stock_code text, description text,
-        quantity integer NOT NULL, unit_price numeric(12,3) NOT NULL, line_total numeric(14,3) NOT NULL
+        quantity integer NOT NULL, unit_price numeric(12,3) NOT NULL, line_total numeric(14,3) NOT NULL,
+        record_version text NOT NULL
       )`),
   ]);
 }, 60_000); // PGlite compiles its WASM at start: slow on a loaded machine
@@ -89,6 +90,7 @@ function line(invoiceNo: string, lineNo: number, extra: Record<string, unknown> 
       quantity: 6,
       unit_price: '2.55',
       line_total: '15.30',
+      record_version: '1'.padStart(64, '0'),
       ...extra,
     }) + '\n'
   );
