@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { LocalClientEndpoints } from '@invoice-pipeline/local-emulators';
 
 export { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '@invoice-pipeline/local-emulators';
 
@@ -14,14 +15,8 @@ export interface ProvisionedResource {
 }
 
 /** What `.local/endpoints.json` holds: everything a client needs to find the local stack without guessing. */
-export interface Endpoints {
+export interface Endpoints extends LocalClientEndpoints {
   stage: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  kinesis: string;
-  dynamodb: string;
-  s3: string;
-  firehose: string;
   warehouse: { url: string };
   /** The ingest API under serverless-offline, once started. */
   api?: { url: string; key: string };
