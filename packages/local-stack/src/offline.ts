@@ -77,7 +77,7 @@ const HOST = '127.0.0.1';
 /**
  * The line that says a service is ready. serverless-offline prints "Server ready" once the API listens; a service
  * without HTTP events only gets the Lambda invoke server, which starts after the plugins listed before
- * serverless-offline (serverless-offline-kinesis) have started.
+ * serverless-offline have started.
  */
 const READY_LINE: Record<OfflineService, RegExp> = {
   ingest: /Server ready: http/,
