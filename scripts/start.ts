@@ -21,9 +21,11 @@ import { startLocalDashboard, type RunningDashboard, type SinkCount } from '@inv
 import { formatSummary, isComplete, replay } from '@invoice-pipeline/pos-simulator';
 import { BUNDLED_DATASET, type Totals } from '@invoice-pipeline/transactions/files';
 
-const USAGE = `usage: pnpm start [--source PATH] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
+const USAGE = `usage: pnpm start [--source PATH] [--no-replay] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
 
-  --source       CSV, .csv.gz or folder to replay (default: the bundled Online Retail dataset)
+  --source       CSV, .csv.gz or folder to replay (default: the bundled Online Retail dataset; a small slice:
+                 data/online-retail/samples/head-1071rows_kaggle-format_Kristina-A.csv)
+  --no-replay    come up and serve (API, dashboard, emulators) without replaying anything (with --keep: on the last run's data)
   --keep         keep .local/ data from the last run (default: start empty, so totals reconcile with the source)
   --exit         exit after the reconciliation, non-zero if anything does not reconcile (default when CI=true)
   --dir          state folder (default .local/); --random-ports: free ports instead of the fixed ones (tests)`;
@@ -51,6 +53,14 @@ function printChecks(reference: Totals, checks: SinkCheck[]): void {
   }
 }
 
+async function untilInterrupted(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log('stopping…');
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -58,6 +68,7 @@ async function main(): Promise<number> {
       stores: { type: 'string', default: '8' },
       'batch-size': { type: 'string', default: '100' },
       concurrency: { type: 'string', default: '4' },
+      'no-replay': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       exit: { type: 'boolean', default: process.env.CI === 'true' },
       dir: { type: 'string', default: DEFAULT_LOCAL_DIR },
@@ -90,8 +101,15 @@ async function main(): Promise<number> {
     const { endpoints } = pipeline.stack;
     // The analysts' page: live progress of the stream processor until the reconciliation gives lines per sink.
     const reconciled: { sinks?: SinkCount[] } = {};
-    const processed = (): SinkCount[] => [{ sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().recordsDelivered, unit: 'invoices' }];
+    const processed = (): SinkCount[] => [{ sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().invoicesDelivered, unit: 'invoices' }];
     dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: async () => reconciled.sinks ?? processed() });
+    const serving = `POST ${pipeline.api.url}/invoices (x-api-key in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`;
+    if (values['no-replay']) {
+      console.log(`serving with no replay: ${serving}`);
+      await untilInterrupted();
+      await stop();
+      return 0;
+    }
     console.log(`pipeline up in ${seconds(started)}: API ${pipeline.api.url}/invoices, dashboard ${dashboard.url}, endpoints and API key in ${join(dir, 'endpoints.json')}`);
 
     const replayStarted = performance.now();
@@ -108,7 +126,8 @@ async function main(): Promise<number> {
     const settleStarted = performance.now();
     const progress = setInterval(() => {
       const stats = pipeline.eventSource.stats();
-      console.log(`  processing: ${stats.recordsDelivered.toLocaleString('en-GB')} of ${replayed.accepted.invoices.toLocaleString('en-GB')} invoices landed (${stats.invocations} invocations, ${stats.retries} retries)`);
+      // Invoices, not records: a post retried after a lost reply puts the same invoice on the stream twice.
+      console.log(`  processing: ${stats.invoicesDelivered.toLocaleString('en-GB')} of ${replayed.accepted.invoices.toLocaleString('en-GB')} invoices landed (${stats.recordsDelivered.toLocaleString('en-GB')} records, ${stats.invocations} invocations, ${stats.retries} retries)`);
     }, 10_000);
     await pipeline.settle().finally(() => clearInterval(progress));
     console.log(`stream processed, Firehose delivered and warehouse merged ${seconds(settleStarted)} after the replay`);
@@ -142,12 +161,8 @@ async function main(): Promise<number> {
       await stop();
       return ok ? 0 : 1;
     }
-    console.log(`\nstill serving: POST ${pipeline.api.url}/invoices (x-api-key in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    console.log('stopping…');
+    console.log(`\nstill serving: ${serving}`);
+    await untilInterrupted();
     await stop();
     return ok ? 0 : 1;
   } catch (error) {

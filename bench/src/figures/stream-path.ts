@@ -95,7 +95,7 @@ export const streamPath: Bench = {
       onProgress(progress) {
         if (performance.now() - lastReport < 10_000) return;
         lastReport = performance.now();
-        log(`stream path: ${grouped(progress.accepted.lines)} lines accepted, ${progress.requests} requests (${progress.retried} retried), ${pipeline.eventSource.stats().recordsDelivered} invoices processed`);
+        log(`stream path: ${grouped(progress.accepted.lines)} lines accepted, ${progress.requests} requests (${progress.retried} retried), ${pipeline.eventSource.stats().invoicesDelivered} invoices processed`);
       },
     });
     const replayMs = performance.now() - started;

@@ -46,6 +46,26 @@ describe('the local Kinesis event source mapping', () => {
     expect(source.stats()).toMatchObject({ recordsDelivered: 19, recordsSentToOnFailure: 1, inFlight: 0 });
   }, 60_000);
 
+  it('counts an invoice put on the stream twice (a retried post) as one invoice delivered and two records', async () => {
+    await kinesis.createStream('resent', 1);
+    const keys = ['536365', '536366', '536365'];
+    await kinesis.client.send(new PutRecordsCommand({ StreamName: 'resent', Records: keys.map((key) => ({ Data: Buffer.from(key), PartitionKey: key })) }));
+    const source = await startKinesisEventSource({
+      kinesis: kinesis.client,
+      streamName: 'resent',
+      streamArn: 'arn:aws:kinesis:eu-west-2:000000000000:stream/resent',
+      region: 'eu-west-2',
+      invoke: async () => ({}),
+      onFailure: async () => undefined,
+    });
+    try {
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+    expect(source.stats()).toMatchObject({ recordsDelivered: 3, invoicesDelivered: 2 });
+  }, 60_000);
+
   it('resumes from the first reported item failure, so records before it are not delivered twice', async () => {
     const deliveries: string[][] = [];
     let failOnce = true;

@@ -70,7 +70,10 @@ export interface EventSourceOptions {
 
 export interface EventSourceStats {
   invocations: number;
+  /** Records processed, counting a record delivered again after a failure once per delivery. */
   recordsDelivered: number;
+  /** Distinct partition keys (invoice numbers) among the processed records: a re-sent invoice counts once. */
+  invoicesDelivered: number;
   retries: number;
   recordsSentToOnFailure: number;
   /** Records read from the stream and not yet fully processed. */
@@ -107,7 +110,14 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
   const log = options.log ?? (() => undefined);
   const batchSize = options.batchSize ?? 100;
   const maxRetries = options.maximumRetryAttempts ?? 3;
-  const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, retries: 0, recordsSentToOnFailure: 0, inFlight: 0 };
+  const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, invoicesDelivered: 0, retries: 0, recordsSentToOnFailure: 0, inFlight: 0 };
+  const invoicesDelivered = new Set<string>();
+  const processed = (records: KinesisEventRecord[]) => {
+    stats.recordsDelivered += records.length;
+    stats.inFlight -= records.length;
+    for (const record of records) invoicesDelivered.add(record.kinesis.partitionKey);
+    stats.invoicesDelivered = invoicesDelivered.size;
+  };
   let running = true;
   const lastSequence = new Map<string, string>();
   const { StreamDescription } = await options.kinesis.send(new DescribeStreamCommand({ StreamName: options.streamName }));
@@ -130,14 +140,12 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
       if (index < 0) {
         result = { functionError: `batchItemFailures names unknown sequence numbers: ${failed.join(', ')}` };
       } else {
-        stats.recordsDelivered += index;
-        stats.inFlight -= index;
+        processed(records.slice(0, index));
         return retry(shardId, records.slice(index), attempt, `reported item failure at ${records[index]?.kinesis.sequenceNumber}`);
       }
     }
     if (result.functionError) return retry(shardId, records, attempt, result.functionError);
-    stats.recordsDelivered += records.length;
-    stats.inFlight -= records.length;
+    processed(records);
   }
 
   async function retry(shardId: string, records: KinesisEventRecord[], attempt: number, reason: string): Promise<void> {

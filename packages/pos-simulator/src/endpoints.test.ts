@@ -17,7 +17,7 @@ describe('readApiTarget', () => {
   });
 
   it('says what to do when the file or the API is missing', async () => {
-    await expect(readApiTarget(join(dir, 'missing.json'))).rejects.toThrow(/ENOENT.*pnpm stack.*--url and --api-key/);
+    await expect(readApiTarget(join(dir, 'missing.json'))).rejects.toThrow(/ENOENT.*pnpm start --no-replay.*--url and --api-key/);
     const file = join(dir, 'no-api.json');
     await writeFile(file, JSON.stringify({ stage: 'local' }));
     await expect(readApiTarget(file)).rejects.toThrow(/no api.url and api.key/);

@@ -16,11 +16,11 @@ export async function readApiTarget(file = DEFAULT_ENDPOINTS_FILE): Promise<ApiT
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): start the local stack (pnpm stack) or pass --url and --api-key`);
+    throw new Error(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): start the pipeline (pnpm start, or pnpm start --no-replay to serve without replaying) or pass --url and --api-key`);
   }
   const api = (JSON.parse(text) as { api?: { url?: unknown; key?: unknown } }).api;
   if (typeof api?.url !== 'string' || typeof api.key !== 'string') {
-    throw new Error(`${file} has no api.url and api.key: is the ingest API running (pnpm stack)? Or pass --url and --api-key`);
+    throw new Error(`${file} has no api.url and api.key: is the ingest API running (pnpm start --no-replay)? Or pass --url and --api-key`);
   }
   return { url: api.url, key: api.key };
 }
