@@ -14,12 +14,23 @@ export interface ProvisionedResource {
   arn: string;
 }
 
+/** The local API (POST /invoices, GET /invoices/{invoiceNo}, GET /customers/{customerId}/invoices) and its keys. */
+export interface LocalApi {
+  url: string;
+  /** Sends and reads for every local store (what `pnpm replay` uses). */
+  key: string;
+  /** Reads any invoice and customer histories; sends nothing. */
+  backofficeKey: string;
+  /** One key per store: sends and reads only that store's invoices. */
+  storeKeys: Record<string, string>;
+}
+
 /** What `.local/endpoints.json` holds: everything a client needs to find the local stack without guessing. */
 export interface Endpoints extends LocalClientEndpoints {
   stage: string;
   warehouse: { url: string };
-  /** The ingest API under serverless-offline, once started. */
-  api?: { url: string; key: string };
+  /** The API under serverless-offline, once started. */
+  api?: LocalApi;
   dashboard?: string;
   /** Per service: logical id -> provisioned resource. */
   resources: Record<string, Record<string, ProvisionedResource>>;

@@ -75,14 +75,10 @@ export function createLocalApiKey(): string {
 const HOST = '127.0.0.1';
 
 /**
- * The line that says a service is ready. serverless-offline prints "Server ready" once the API listens; a service
- * without HTTP events only gets the Lambda invoke server, which starts after the plugins listed before
- * serverless-offline have started.
+ * The line that says a service is ready: serverless-offline prints "Server ready" once its HTTP API listens, after
+ * its Lambda invoke server. Both services have HTTP events (the stream processor's read API).
  */
-const READY_LINE: Record<OfflineService, RegExp> = {
-  ingest: /Server ready: http/,
-  'stream-processor': /Offline \[http for lambda\] listening on/,
-};
+const READY_LINE = /Server ready: http/;
 
 const OUTPUT_LINES_KEPT = 200;
 const STOP_GRACE_MS = 5_000;
@@ -214,7 +210,7 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
       child.once('exit', onExit);
       child.once('error', settle);
       onLine = (line) => {
-        if (READY_LINE[options.service].test(line)) settle();
+        if (READY_LINE.test(line)) settle();
       };
     });
   } catch (error) {

@@ -1,7 +1,9 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { localLambdaEnvironment, writeEndpoints } from './endpoints';
+import { startApiRouter, type HttpRoute } from './api-router';
+import { localLambdaEnvironment, writeEndpoints, type LocalApi } from './endpoints';
+import { localKeyBindings, localKeys } from './local-keys';
 import { startKinesisEventSource, type BatchResult, type FailedBatch, type RunningEventSource } from './kinesis-event-source';
-import { createLocalApiKey, startOffline, type RunningOffline } from './offline';
+import { startOffline, type RunningOffline } from './offline';
 import { startStack, type LocalStack, type StackOptions } from './stack';
 
 /** The stream event of processInvoices as declared in serverless.yml (what the event source mapping is built from). */
@@ -18,7 +20,8 @@ export interface LocalPipeline {
   ingest: RunningOffline;
   streamProcessor: RunningOffline;
   eventSource: RunningEventSource;
-  api: { url: string; key: string };
+  /** The one local API (POST /invoices and the read API) and its keys, as written to endpoints.json. */
+  api: LocalApi;
   /** Batches that exhausted their retries (the deployed pipeline's on-failure queue). */
   failedBatches: FailedBatch[];
   /** Waits until every record on the stream is processed, Firehose has delivered and the warehouse merged. */
@@ -27,6 +30,12 @@ export interface LocalPipeline {
 }
 
 const PROCESS_FUNCTION = 'processInvoices';
+
+/** The HTTP events of a service's functions (`sls print` config). */
+function httpEvents(config: Record<string, unknown> | undefined): HttpRoute[] {
+  const functions = (config?.functions ?? {}) as Record<string, { events?: Array<{ http?: HttpRoute }> }>;
+  return Object.values(functions).flatMap((fn) => (fn.events ?? []).flatMap((event) => (event.http ? [event.http] : [])));
+}
 
 /**
  * The whole streaming path offline: the local stack, ingest and stream-processor under serverless-offline, and the
@@ -44,13 +53,25 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
     const env = localLambdaEnvironment(stack.endpoints);
     // Offline resolves serverless.yml again: it needs the same outputs of other services that compose passed.
     const composeParams = (service: string) => stack.provisioned.definitions[service]?.params ?? {};
-    const key = createLocalApiKey();
+    const ingestDefinition = stack.provisioned.definitions.ingest;
+    if (!ingestDefinition) throw new Error('the local stack provisioned no ingest service');
+    const keys = localKeys(ingestDefinition);
+    // The read functions take the key bindings from ingest's StoreApiKeys output (compose's storeApiKeys param), here
+    // as ingest resolves it with the local keys, and serverless-offline checks the same key values in both processes.
+    const storeApiKeys = await localKeyBindings(ingestDefinition, keys.params);
     const [ingest, streamProcessor] = await Promise.all([
-      startOffline({ service: 'ingest', env, params: { ...composeParams('ingest'), localApiKey: key } }),
-      startOffline({ service: 'stream-processor', env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' }, params: composeParams('stream-processor') }),
+      startOffline({ service: 'ingest', env, params: { ...composeParams('ingest'), ...keys.params } }),
+      startOffline({
+        service: 'stream-processor',
+        env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' },
+        params: { ...composeParams('stream-processor'), storeApiKeys, localApiKeys: keys.values.join(',') },
+      }),
     ]);
     stoppers.push(() => ingest.stop(), () => streamProcessor.stop());
-    const api = { url: ingest.url, key };
+    // One base URL, as deployed: the stream processor's HTTP routes go to its process, everything else to ingest's.
+    const router = await startApiRouter({ fallback: ingest.url, routes: [{ target: streamProcessor.url, events: httpEvents(stack.provisioned.definitions['stream-processor']?.config) }] });
+    stoppers.push(() => router.stop());
+    const api: LocalApi = { url: router.url, ...keys.api };
     await writeEndpoints(options.dir, { ...stack.endpoints, api });
 
     const definition = stack.provisioned.definitions['stream-processor'];
