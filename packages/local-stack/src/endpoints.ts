@@ -51,13 +51,19 @@ export async function writeEndpoints(dir: string, endpoints: Endpoints): Promise
   return file;
 }
 
-export async function readEndpoints(dir = DEFAULT_LOCAL_DIR): Promise<Endpoints> {
-  const file = endpointsFile(dir);
+/** Reads an endpoints file; `hint` says what starts whatever the caller needs (the stack, or the API too). */
+export async function readEndpointsFile(file: string, hint = 'start the local stack (pnpm stack; pnpm start --no-replay also serves the API)'): Promise<Endpoints> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Endpoints;
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${file}: is the local stack running (pnpm stack)? ${(error as Error).message}`);
+    throw new Error(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ${hint}`);
   }
+  return JSON.parse(text) as Endpoints;
+}
+
+export async function readEndpoints(dir = DEFAULT_LOCAL_DIR, hint?: string): Promise<Endpoints> {
+  return readEndpointsFile(endpointsFile(dir), hint);
 }
 
 /**

@@ -66,6 +66,38 @@ describe('the local Kinesis event source mapping', () => {
     expect(source.stats()).toMatchObject({ recordsDelivered: 3, invoicesDelivered: 2 });
   }, 60_000);
 
+  it('drains a slow function however long it takes, and reports a stall when nothing moves', async () => {
+    await kinesis.createStream('slow', 1);
+    const put = (n: number) => kinesis.client.send(new PutRecordsCommand({ StreamName: 'slow', Records: Array.from({ length: n }, (_, i) => ({ Data: Buffer.from(`slow-${i}`), PartitionKey: `k${i}` })) }));
+    await put(20);
+    let hang: (() => void) | undefined;
+    let hanging = false;
+    const source = await startKinesisEventSource({
+      kinesis: kinesis.client,
+      streamName: 'slow',
+      streamArn: 'arn:aws:kinesis:eu-west-2:000000000000:stream/slow',
+      region: 'eu-west-2',
+      batchSize: 2,
+      async invoke() {
+        if (hanging) await new Promise<void>((resolve) => (hang = resolve));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return {};
+      },
+      onFailure: async () => undefined,
+    });
+    try {
+      const started = Date.now();
+      await source.drain(1_000); // 10 batches of 250 ms: longer than the stall limit, never stalled
+      expect(Date.now() - started).toBeGreaterThan(1_000);
+      hanging = true;
+      await put(1);
+      await expect(source.drain(1_000)).rejects.toThrow(/stalled: no record processed for 1000 ms/);
+    } finally {
+      hang?.();
+      await source.stop();
+    }
+  }, 60_000);
+
   it('resumes from the first reported item failure, so records before it are not delivered twice', async () => {
     const deliveries: string[][] = [];
     let failOnce = true;

@@ -82,8 +82,11 @@ export interface EventSourceStats {
 
 export interface RunningEventSource {
   stats(): EventSourceStats;
-  /** Resolves once every record written to the stream before the call has been processed or sent on-failure. */
-  drain(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once every record written to the stream before the call has been processed or sent on-failure; rejects
+   * when no record has been processed for `stallMs` (default 60 s).
+   */
+  drain(stallMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -208,7 +211,7 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
 
   return {
     stats: () => ({ ...stats }),
-    async drain(timeoutMs = 60_000) {
+    async drain(stallMs = 60_000) {
       const { StreamDescription: described } = await options.kinesis.send(new DescribeStreamCommand({ StreamName: options.streamName }));
       // The newest sequence number per shard now; drained when each shard's consumer has passed it.
       const targets = new Map<string, string>();
@@ -224,10 +227,17 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
         }
         if (last) targets.set(shard.ShardId as string, last);
       }
-      const deadline = Date.now() + timeoutMs;
+      // A slow machine is not a failure: give up only when nothing has moved for stallMs.
+      const progress = () => stats.recordsDelivered + stats.recordsSentToOnFailure + stats.retries;
+      let seen = progress();
+      let deadline = Date.now() + stallMs;
       const passed = () => [...targets].every(([shard, sequence]) => BigInt(lastSequence.get(shard) ?? '-1') >= BigInt(sequence));
       while (!passed() || stats.inFlight > 0) {
-        if (Date.now() > deadline) throw new Error(`event source not drained after ${timeoutMs} ms: ${JSON.stringify(stats)}`);
+        if (progress() !== seen) {
+          seen = progress();
+          deadline = Date.now() + stallMs;
+        }
+        if (Date.now() > deadline) throw new Error(`event source stalled: no record processed for ${stallMs} ms: ${JSON.stringify(stats)}`);
         await sleep(100);
       }
     },

@@ -24,8 +24,11 @@ export interface LocalPipeline {
   api: LocalApi;
   /** Batches that exhausted their retries (the deployed pipeline's on-failure queue). */
   failedBatches: FailedBatch[];
-  /** Waits until every record on the stream is processed, Firehose has delivered and the warehouse merged. */
-  settle(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until every record on the stream is processed, Firehose has delivered and the warehouse merged; fails only
+   * when the stream processor makes no progress for `stallMs` (default 5 min), however slow the machine.
+   */
+  settle(stallMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,8 +115,8 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
       eventSource,
       api,
       failedBatches,
-      async settle(timeoutMs = 600_000) {
-        await eventSource.drain(timeoutMs);
+      async settle(stallMs = 300_000) {
+        await eventSource.drain(stallMs);
         await stack.firehose.flush();
         await stack.mergeWarehouse();
       },

@@ -2,7 +2,7 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { formatMillis, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, type InvoiceType } from '@invoice-pipeline/transactions';
+import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
@@ -74,13 +74,13 @@ async function readObjects(s3: S3Client, bucket: string, prefix: string): Promis
 }
 
 /** The raw archive: Firehose concatenates records as sent, so the objects are JSON invoices back to back. */
-export async function readArchiveTotals(s3: S3Client, bucket: string, prefix = 'raw/'): Promise<SinkTotals> {
+export async function readArchiveTotals(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.raw): Promise<SinkTotals> {
   const payloads = (await readObjects(s3, bucket, prefix)).flatMap((body) => parseJsonObjects(body.toString('utf8')));
   return tallyInvoices(payloads);
 }
 
 /** Bad records set aside by the stream processor, one object each. */
-export async function countBadRecords(s3: S3Client, bucket: string, prefix = 'bad-rows/'): Promise<number> {
+export async function countBadRecords(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.badRows): Promise<number> {
   return (await readObjects(s3, bucket, prefix)).length;
 }
 
@@ -93,8 +93,8 @@ export async function readDynamoDbTotals(dynamodb: DynamoDBClient, tableName: st
     const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
     for (const raw of page.Items ?? []) {
       const item = unmarshall(raw, { wrapNumbers: true }) as { pk: string; sk: string; lines?: Array<{ lineTotal: { value: string } }> };
-      if (item.sk === '#HEADER') headers += 1;
-      const invoiceNo = item.pk.replace(/^INVOICE#/, '');
+      if (item.sk === HEADER_SK) headers += 1;
+      const invoiceNo = invoiceNoOfKey(item.pk);
       for (const line of item.lines ?? []) tally.add({ invoiceNo, invoiceType: invoiceTypeOf(invoiceNo), lineTotal: line.lineTotal.value });
     }
     ExclusiveStartKey = page.LastEvaluatedKey as Record<string, never> | undefined;

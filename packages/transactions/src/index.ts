@@ -3,6 +3,7 @@
 export * from './money';
 export * from './schemas';
 export * from './sink-limits';
+export * from './storage-layout';
 export * from './validation';
 export * from './version';
 export * from './api';

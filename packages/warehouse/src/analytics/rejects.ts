@@ -1,3 +1,4 @@
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
 import type { PipelineReject } from './run';
 
 /** An object in a bucket listing. */
@@ -9,9 +10,9 @@ export interface ListedObject {
 /** Where the pipeline sets rows aside, in S3. */
 export const REJECT_PREFIXES = {
   /** The stream processor: one JSON object per invalid record, s3://<archive>/bad-rows/dt=YYYY-MM-DD/<shard>/<seq>.json. */
-  badRows: 'bad-rows/',
+  badRows: S3_PREFIXES.badRows,
   /** The batch loader: files of rejected dump rows, one JSON line per row, s3://<dumps>/rejected/…. */
-  dumpRows: 'rejected/',
+  dumpRows: S3_PREFIXES.rejected,
 } as const;
 
 const DAY_IN_KEY = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//;

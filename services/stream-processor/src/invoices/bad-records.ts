@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { FieldProblem } from '@invoice-pipeline/transactions';
+import { S3_PREFIXES, type FieldProblem } from '@invoice-pipeline/transactions';
 
 export interface BadRecord {
   reason: string;
@@ -17,7 +17,7 @@ export interface BadRecordTarget {
 }
 
 /** One object per bad record, keyed by its stream position: writing it again (a retried batch) overwrites it. */
-export function badRecordKey(record: BadRecord, prefix = 'bad-rows/'): string {
+export function badRecordKey(record: BadRecord, prefix: string = S3_PREFIXES.badRows): string {
   const day = new Date(record.position.approximateArrivalTimestamp * 1000).toISOString().slice(0, 10);
   return `${prefix}dt=${day}/${record.position.shardId}/${record.position.sequenceNumber}.json`;
 }

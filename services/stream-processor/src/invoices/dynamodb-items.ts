@@ -1,5 +1,5 @@
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
-import { formatMillis, parseMillis, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { customerKey, customerSortKey, formatMillis, HEADER_SK, invoiceKey, linesSk, parseMillis, type NormalisedLine } from '@invoice-pipeline/transactions';
 
 /**
  * The DynamoDB layout (one table, string keys):
@@ -15,14 +15,8 @@ import { formatMillis, parseMillis, type NormalisedLine } from '@invoice-pipelin
  */
 export const LINES_PER_ITEM = 100;
 
-export const invoiceKey = (invoiceNo: string) => `INVOICE#${invoiceNo}`;
-export const HEADER_SK = '#HEADER';
-export const LINES_SK_PREFIX = 'LINES#';
-export const linesSk = (chunk: number) => `${LINES_SK_PREFIX}${String(chunk).padStart(4, '0')}`;
-/** The sparse GSI of a customer's invoices by date, and its keys. */
-export const CUSTOMER_INDEX = 'byCustomer';
-export const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
-export const customerSortKey = (invoiceDate: string, invoiceNo: string) => `${invoiceDate}#${invoiceNo}`;
+// The key strings live with the other storage facts in transactions (storage-layout.ts): readers use them too.
+export { CUSTOMER_INDEX, customerKey, customerSortKey, HEADER_SK, invoiceKey, LINES_SK_PREFIX, linesSk } from '@invoice-pipeline/transactions';
 
 /** Exact decimal as a DynamoDB number (N is exact to 38 digits; a JS number would not be). */
 const exact = (decimal: string) => NumberValue.from(decimal);
