@@ -41,7 +41,15 @@ describe('the local Kinesis event source mapping', () => {
     } finally {
       await source.stop();
     }
-    expect(failed.map((batch) => batch.records.map(text))).toEqual([['record-11']]);
+    // Lambda sends metadata only: the poison record's position, never its data.
+    expect(failed).toHaveLength(1);
+    const info = failed[0]?.KinesisBatchInfo;
+    expect(failed[0]).toMatchObject({ version: '1.0', requestContext: { condition: 'RetryAttemptsExhausted' }, responseContext: { functionError: 'Unhandled: poison' } });
+    expect(info).toMatchObject({ shardId: 'shardId-000000000000', batchSize: 1, streamArn: 'arn:aws:kinesis:eu-west-2:000000000000:stream/events' });
+    expect(info?.startSequenceNumber).toBe(info?.endSequenceNumber);
+    expect(JSON.stringify(failed)).not.toContain(Buffer.from('record-11').toString('base64'));
+    const poison = await kinesis.readAll(streamName);
+    expect(poison.find((r) => r.sequenceNumber === info?.startSequenceNumber)?.data).toBe('record-11');
     expect(new Set(processed)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => `record-${i}`).filter((r) => r !== 'record-11')));
     expect(source.stats()).toMatchObject({ recordsDelivered: 19, recordsSentToOnFailure: 1, inFlight: 0 });
   }, 60_000);
@@ -96,6 +104,44 @@ describe('the local Kinesis event source mapping', () => {
       hang?.();
       await source.stop();
     }
+  }, 60_000);
+
+  it('gives up records older than maximumRecordAgeInSeconds to the on-failure destination, never silently, and delivers the rest', async () => {
+    const failed: FailedBatch[] = [];
+    const processed: string[] = [];
+    let failing = true;
+    const aged = 'aged';
+    await kinesis.createStream(aged, 1);
+    const put = (data: string[]) => kinesis.client.send(new PutRecordsCommand({ StreamName: aged, Records: data.map((d) => ({ Data: Buffer.from(d), PartitionKey: 'one-shard' })) }));
+    expect((await put(Array.from({ length: 20 }, (_, i) => `old-${i}`))).FailedRecordCount).toBe(0);
+    const source = await startKinesisEventSource({
+      kinesis: kinesis.client,
+      streamName: aged,
+      streamArn: 'arn',
+      region: 'eu-west-2',
+      batchSize: 20,
+      maximumRetryAttempts: 10_000,
+      maximumRecordAgeInSeconds: 1,
+      async invoke({ Records }) {
+        // Every record of the stream is older than 1 s by the first retry: the function never sees them again.
+        if (failing) return { functionError: 'Unhandled: sink down' };
+        processed.push(...Records.map(text));
+        return {};
+      },
+      onFailure: async (batch) => void failed.push(batch),
+    });
+    try {
+      await source.drain(30_000);
+      failing = false;
+      expect((await put(['fresh'])).FailedRecordCount).toBe(0);
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+    expect(failed.map((batch) => batch.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+    expect(failed[0]?.KinesisBatchInfo.batchSize).toBe(20);
+    expect(processed).toEqual(['fresh']);
+    expect(source.stats()).toMatchObject({ recordsSentToOnFailure: 20, recordsExpired: 20, recordsDelivered: 1, inFlight: 0 });
   }, 60_000);
 
   it('resumes from the first reported item failure, so records before it are not delivered twice', async () => {

@@ -6,6 +6,7 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
+import { randomUUID } from 'node:crypto';
 import { backoffDelay, sleep } from '@invoice-pipeline/retry';
 
 /**
@@ -14,10 +15,12 @@ import { backoffDelay, sleep } from '@invoice-pipeline/retry';
  * batch responses, so a poison record would block the shard and reported failures would be dropped).
  *
  * Emulated: per-shard polling in order, BatchSize, ReportBatchItemFailures (resume from the first failed sequence
- * number), BisectBatchOnFunctionError, MaximumRetryAttempts, an on-failure destination (a callback receiving the
- * failed records' positions, as Lambda's SQS destination receives them), TRIM_HORIZON or LATEST.
+ * number), BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds (records older than the limit
+ * are not invoked, before a first try or a retry), an on-failure destination that receives what Lambda sends: the
+ * invocation record with the batch's metadata (shard, sequence range, arrival times), never the records' data
+ * (whoever replays the batch re-reads it from the stream, as in AWS), TRIM_HORIZON or LATEST.
  * Not emulated: MaximumBatchingWindowInSeconds (batches are whatever one GetRecords returns, up to BatchSize),
- * ParallelizationFactor, tumbling windows, enhanced fan-out, record age limits (retries are bounded by count).
+ * ParallelizationFactor, tumbling windows, enhanced fan-out.
  */
 
 export interface KinesisEventRecord {
@@ -43,13 +46,27 @@ export interface BatchResult {
   batchItemFailures?: Array<{ itemIdentifier: string }>;
 }
 
+/** Why Lambda gave a batch up (the `condition` of its invocation record). */
+export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+
+/**
+ * What Lambda sends to a Kinesis event source's on-failure destination: metadata of the batch it gave up, no data.
+ * The shape of AWS's invocation record (Lambda developer guide, "Retain discarded batch records").
+ */
 export interface FailedBatch {
-  shardId: string;
-  startSequenceNumber: string;
-  endSequenceNumber: string;
-  batchSize: number;
-  reason: string;
-  records: KinesisEventRecord[];
+  requestContext: { requestId: string; functionArn: string; condition: FailureCondition; approximateInvokeCount: number };
+  responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  version: '1.0';
+  timestamp: string;
+  KinesisBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
 }
 
 export interface EventSourceOptions {
@@ -61,6 +78,10 @@ export interface EventSourceOptions {
   onFailure: (failed: FailedBatch) => Promise<void>;
   batchSize?: number;
   maximumRetryAttempts?: number;
+  /** Records older than this (by arrival in the stream) are sent on-failure instead of being invoked; -1: no limit. */
+  maximumRecordAgeInSeconds?: number;
+  /** The function's ARN, for the on-failure record. */
+  functionArn?: string;
   bisectBatchOnFunctionError?: boolean;
   reportBatchItemFailures?: boolean;
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
@@ -76,6 +97,8 @@ export interface EventSourceStats {
   invoicesDelivered: number;
   retries: number;
   recordsSentToOnFailure: number;
+  /** Of those, records given up because they were older than maximumRecordAgeInSeconds. */
+  recordsExpired: number;
   /** Records read from the stream and not yet fully processed. */
   inFlight: number;
 }
@@ -113,7 +136,8 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
   const log = options.log ?? (() => undefined);
   const batchSize = options.batchSize ?? 100;
   const maxRetries = options.maximumRetryAttempts ?? 3;
-  const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, invoicesDelivered: 0, retries: 0, recordsSentToOnFailure: 0, inFlight: 0 };
+  const maxAgeMs = (options.maximumRecordAgeInSeconds ?? -1) * 1000;
+  const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, invoicesDelivered: 0, retries: 0, recordsSentToOnFailure: 0, recordsExpired: 0, inFlight: 0 };
   const invoicesDelivered = new Set<string>();
   const processed = (records: KinesisEventRecord[]) => {
     stats.recordsDelivered += records.length;
@@ -128,6 +152,17 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
 
   /** Delivers one batch with Lambda's retry rules; returns when every record is processed or sent on-failure. */
   async function deliver(shardId: string, records: KinesisEventRecord[], attempt = 0): Promise<void> {
+    if (maxAgeMs >= 0) {
+      // A shard is in arrival order, so the expired records are the head of the batch: given up, never skipped silently.
+      const oldest = Date.now() - maxAgeMs;
+      const fresh = records.findIndex((r) => r.kinesis.approximateArrivalTimestamp * 1000 >= oldest);
+      const expired = fresh < 0 ? records : records.slice(0, fresh);
+      if (expired.length > 0) {
+        await giveUp(shardId, expired, attempt, 'RecordAgeExceeded', `older than ${maxAgeMs / 1000} s`);
+        stats.recordsExpired += expired.length;
+        records = fresh < 0 ? [] : records.slice(fresh);
+      }
+    }
     if (records.length === 0) return;
     stats.invocations += 1;
     let result: BatchResult;
@@ -151,21 +186,31 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
     processed(records);
   }
 
-  async function retry(shardId: string, records: KinesisEventRecord[], attempt: number, reason: string): Promise<void> {
-    if (attempt >= maxRetries) {
-      await options.onFailure({
+  /** Sends the batch's metadata on-failure (as Lambda does) and counts its records as done. */
+  async function giveUp(shardId: string, records: KinesisEventRecord[], invocations: number, condition: FailureCondition, reason: string): Promise<void> {
+    const arrival = (record: KinesisEventRecord | undefined) => new Date((record?.kinesis.approximateArrivalTimestamp ?? 0) * 1000).toISOString();
+    await options.onFailure({
+      requestContext: { requestId: randomUUID(), functionArn: options.functionArn ?? 'arn:aws:lambda:local', condition, approximateInvokeCount: invocations },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(condition === 'RetryAttemptsExhausted' ? { functionError: reason.slice(0, 256) } : {}) },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      KinesisBatchInfo: {
         shardId,
         startSequenceNumber: records[0]?.kinesis.sequenceNumber ?? '',
         endSequenceNumber: records.at(-1)?.kinesis.sequenceNumber ?? '',
+        approximateArrivalOfFirstRecord: arrival(records[0]),
+        approximateArrivalOfLastRecord: arrival(records.at(-1)),
         batchSize: records.length,
-        reason,
-        records,
-      });
-      stats.recordsSentToOnFailure += records.length;
-      stats.inFlight -= records.length;
-      log(`event source: ${records.length} record(s) of ${shardId} sent on-failure after ${attempt + 1} attempts: ${reason}`);
-      return;
-    }
+        streamArn: options.streamArn,
+      },
+    });
+    stats.recordsSentToOnFailure += records.length;
+    stats.inFlight -= records.length;
+    log(`event source: ${records.length} record(s) of ${shardId} sent on-failure (${condition}) after ${invocations} invocation(s): ${reason}`);
+  }
+
+  async function retry(shardId: string, records: KinesisEventRecord[], attempt: number, reason: string): Promise<void> {
+    if (attempt >= maxRetries) return giveUp(shardId, records, attempt + 1, 'RetryAttemptsExhausted', reason);
     stats.retries += 1;
     await sleep(backoffDelay(attempt + 1, { baseDelayMs: 50, maxDelayMs: 1_000 }));
     if (options.bisectBatchOnFunctionError && records.length > 1) {

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startApiRouter, type HttpRoute } from './api-router';
-import { localLambdaEnvironment, writeEndpoints, type LocalApi } from './endpoints';
+import { LOCAL_ACCOUNT, localLambdaEnvironment, writeEndpoints, type LocalApi } from './endpoints';
 import { localKeyBindings, localKeys } from './local-keys';
 import { startKinesisEventSource, type BatchResult, type FailedBatch, type RunningEventSource } from './kinesis-event-source';
 import { startOffline, type RunningOffline } from './offline';
@@ -10,6 +10,7 @@ import { startStack, type LocalStack, type StackOptions } from './stack';
 interface StreamEventSettings {
   batchSize?: number;
   maximumRetryAttempts?: number;
+  maximumRecordAgeInSeconds?: number;
   bisectBatchOnFunctionError?: boolean;
   functionResponseType?: string;
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
@@ -92,6 +93,8 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
       region: stack.endpoints.region,
       batchSize: Number(settings.batchSize ?? 100),
       maximumRetryAttempts: Number(settings.maximumRetryAttempts ?? 3),
+      maximumRecordAgeInSeconds: Number(settings.maximumRecordAgeInSeconds ?? -1),
+      functionArn: `arn:aws:lambda:${stack.endpoints.region}:${LOCAL_ACCOUNT}:function:${functionName}`,
       bisectBatchOnFunctionError: Boolean(settings.bisectBatchOnFunctionError),
       reportBatchItemFailures: settings.functionResponseType === 'ReportBatchItemFailures',
       startingPosition: settings.startingPosition ?? 'TRIM_HORIZON',

@@ -1,5 +1,6 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   countBadRecords,
   localLambdaEnvironment,
@@ -95,6 +96,16 @@ describe('the stream processor on the local stack', () => {
     invoiceNo,
     lines: Array.from({ length: lineCount }, (_, i) => ({ stockCode: `V${i}`, description: null, quantity: 1, unitPrice })),
   });
+
+  async function badRowReasons(): Promise<string[]> {
+    const { Contents = [] } = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: names().archive, Prefix: 'bad-rows/' }));
+    return Promise.all(
+      Contents.map(async ({ Key }) => {
+        const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: names().archive, Key }));
+        return (JSON.parse((await object.Body?.transformToString()) ?? '{}') as { reason: string }).reason;
+      }),
+    );
+  }
 
   async function settle(): Promise<void> {
     await stack.firehose.flush();
@@ -222,6 +233,26 @@ describe('the stream processor on the local stack', () => {
     expect(await deliver([older as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
     await settle();
     expect(await invoiceInSinks('900002')).toEqual(expected);
+  }, 120_000);
+
+  it('never lets one store replace another store\'s invoice number: the intruder becomes a bad row, the owner\'s invoice stays whole', async () => {
+    const badBefore = await countBadRecords(stack.clients.s3, names().archive);
+    const owner = version('900007', 3, '4');
+    const [first] = await streamRecords([JSON.stringify(owner)]);
+    expect(await deliver([first as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    // A newer record (later sequence number) for the same number from another store, then the owner's own update.
+    const [intruder, update] = await streamRecords([JSON.stringify({ ...version('900007', 1, '9'), storeId: 'another-store' }), JSON.stringify(version('900007', 2, '5'))]);
+    expect(await deliver([intruder as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    const owned = { dynamodb: { lineCount: 3, total: '12', lines: ['1@4', '2@4', '3@4'] }, warehouse: ['1@4', '2@4', '3@4'] };
+    expect(await invoiceInSinks('900007')).toEqual(owned);
+    expect(await countBadRecords(stack.clients.s3, names().archive)).toBe(badBefore + 1);
+    const reasons = await badRowReasons();
+    expect(reasons).toContainEqual(expect.stringMatching(/storeId: invoice 900007 belongs to store .+; store another-store may not replace it/));
+    // The owner may still replace its own invoice.
+    expect(await deliver([update as KinesisEventRecord])).toEqual({ batchItemFailures: [] });
+    await settle();
+    expect(await invoiceInSinks('900007')).toEqual({ dynamodb: { lineCount: 2, total: '10', lines: ['1@5', '2@5'] }, warehouse: ['1@5', '2@5'] });
   }, 120_000);
 
   it('turns an invoice a sink would refuse into a bad row with its reason; its neighbours in the batch and the Firehose file land', async () => {

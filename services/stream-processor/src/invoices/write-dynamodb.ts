@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { ownershipConflict } from '@invoice-pipeline/transactions';
 import { HEADER_SK, LINES_SK_PREFIX, type InvoiceItem } from './dynamodb-items';
 import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
@@ -35,12 +36,28 @@ export async function putItems(items: InvoiceItem[], target: DynamoDbTarget): Pr
   await batchWrite(items.map((Item) => ({ PutRequest: { Item } })), target);
 }
 
-const versionGate = { ConditionExpression: 'attribute_not_exists(#version) OR #version <= :version', ExpressionAttributeNames: { '#version': 'version' } };
+/** The header is written only over an older (or the same) version of the same store's invoice. */
+const headerGate = {
+  ConditionExpression: '(attribute_not_exists(#version) OR #version <= :version) AND (attribute_not_exists(#store) OR #store = :store)',
+  ExpressionAttributeNames: { '#version': 'version', '#store': 'storeId' },
+};
+
+/** Why a gated header put failed: another store owns the number (a refusal), or a newer version is there. */
+async function whyGateFailed(header: InvoiceItem, target: DynamoDbTarget): Promise<'superseded'> {
+  const { Items: [stored] = [] } = await target.dynamodb.send(
+    new QueryCommand({ TableName: target.tableName, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': header.pk, ':sk': HEADER_SK }, ConsistentRead: true }),
+  );
+  const conflict = ownershipConflict(stored as { storeId: string } | undefined, { storeId: header.storeId as string, invoiceNo: header.invoiceNo as string });
+  if (conflict) throw new SinkRefusedError('DynamoDB', [{ path: 'storeId', message: conflict }]);
+  return 'superseded';
+}
 
 /**
  * Replaces an invoice whole with this version, unless a newer version is already there.
  * 1. The header is put on condition that the stored version is not newer (`<=`: a retry of the same version goes on,
- *    so a crash between the steps heals on redelivery). A failed condition means a newer version won: nothing is written.
+ *    so a crash between the steps heals on redelivery) and that no other store owns the invoice number. A failed
+ *    condition means a newer version won (nothing is written) or another store's invoice is there (SinkRefusedError:
+ *    the record becomes a bad row, `ownershipConflict` of transactions says why).
  * 2. The line items are put (BatchWriteItem, UnprocessedItems retried).
  * 3. Line items beyond the new count (left by a longer older version) are deleted, so the header and lines agree.
  * Two versions of one invoice are never written at once: one partition key is one shard, read in order, and the
@@ -52,10 +69,10 @@ export async function replaceInvoiceItems(items: InvoiceItem[], version: string,
   if (!header) return 'written';
   try {
     await target.dynamodb.send(
-      new PutCommand({ TableName: target.tableName, Item: header, ...versionGate, ExpressionAttributeValues: { ':version': version } }),
+      new PutCommand({ TableName: target.tableName, Item: header, ...headerGate, ExpressionAttributeValues: { ':version': version, ':store': header.storeId } }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'superseded';
+    if (error instanceof ConditionalCheckFailedException) return whyGateFailed(header, target);
     if (isDynamoDbRefusal(error)) throw new SinkRefusedError('DynamoDB', [{ path: 'header', message: error.message }]);
     throw error;
   }
