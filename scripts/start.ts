@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     const reconciled: { sinks?: SinkCount[] } = {};
     const processed = (): SinkCount[] => [{ sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().invoicesDelivered, unit: 'invoices' }];
     dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: async () => reconciled.sinks ?? processed() });
-    const serving = `POST ${pipeline.api.url}/invoices (x-api-key in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`;
+    const serving = `POST ${pipeline.api.url}/invoices, GET ${pipeline.api.url}/invoices/{invoiceNo} and /customers/{customerId}/invoices (API keys in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`;
     if (values['no-replay']) {
       console.log(`serving with no replay: ${serving}`);
       await untilInterrupted();

@@ -1,33 +1,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startLocalPipeline, type LocalPipeline } from './pipeline';
 import { startStack, type LocalStack, type StackOptions } from './stack';
 
 // `@invoice-pipeline/local-stack/testing`: starters for integration tests (test code only).
 export { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
 
-/**
- * An isolated stack for an integration test: free ports, a temporary folder, and a stop that always runs and
- * removes the folder. Use in beforeAll/afterAll:
- *   const stack = await startTestStack(); … await stack.stop();
- */
-export async function startTestStack(options: Partial<StackOptions> = {}): Promise<LocalStack & { dir: string }> {
+const TEST_PORTS = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 };
+
+/** A temporary state folder for `start`, removed when what it started stops (or fails to start). */
+async function inTemporaryDir<T extends { stop(): Promise<void> }>(start: (dir: string) => Promise<T>): Promise<T & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'invoice-stack-'));
   try {
-    const stack = await startStack({
-      dir,
-      fresh: true,
-      ports: { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 },
-      firehoseBufferSeconds: 1,
-      mergeIntervalMs: 500,
-      ...options,
-    });
+    const started = await start(dir);
     return {
-      ...stack,
+      ...started,
       dir,
       stop: async () => {
         try {
-          await stack.stop();
+          await started.stop();
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -37,4 +29,21 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The whole offline pipeline for an end-to-end test (the local stack, both services under serverless-offline behind
+ * one API URL, the Kinesis event source), isolated like startTestStack: `pipeline.api` has the URL and the run's keys.
+ */
+export function startTestPipeline(options: Partial<StackOptions> = {}): Promise<LocalPipeline & { dir: string }> {
+  return inTemporaryDir((dir) => startLocalPipeline({ dir, fresh: true, ports: TEST_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
+}
+
+/**
+ * An isolated stack for an integration test: free ports, a temporary folder, and a stop that always runs and
+ * removes the folder. Use in beforeAll/afterAll:
+ *   const stack = await startTestStack(); … await stack.stop();
+ */
+export function startTestStack(options: Partial<StackOptions> = {}): Promise<LocalStack & { dir: string }> {
+  return inTemporaryDir((dir) => startStack({ dir, fresh: true, ports: TEST_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
 }
