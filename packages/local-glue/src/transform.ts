@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { BadRow } from '@invoice-pipeline/transactions/files';
+import { isGzipStart, type BadRow } from '@invoice-pipeline/transactions/files';
 import type { WarehouseRow } from '@invoice-pipeline/warehouse';
 
 /** The Glue job's transform, one Spark SQL file run unchanged here and by the PySpark job. */
@@ -56,7 +56,7 @@ export async function isGzipFile(path: string): Promise<boolean> {
   const magic = Buffer.alloc(2);
   await handle.read(magic, 0, 2, 0);
   await handle.close();
-  return magic[0] === 0x1f && magic[1] === 0x8b;
+  return isGzipStart(magic);
 }
 
 export async function inspectDumpFile(path: string): Promise<DumpFileInfo> {

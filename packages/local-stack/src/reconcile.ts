@@ -4,7 +4,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
-import { Tally, type Totals } from '@invoice-pipeline/transactions/files';
+import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
 import { readStreamRecords } from '@invoice-pipeline/local-emulators';
 import { parseJsonObjects } from '@invoice-pipeline/local-firehose';
@@ -66,7 +66,7 @@ async function readObjects(s3: S3Client, bucket: string, prefix: string): Promis
     for (const object of page.Contents ?? []) {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
       const bytes = Buffer.from(await (got.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
-      bodies.push(bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes);
+      bodies.push(isGzipStart(bytes) ? gunzipSync(bytes) : bytes);
     }
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);

@@ -152,8 +152,11 @@ export interface ReadRowsOptions {
   encoding?: TextEncodingMode;
 }
 
+/** gzip's magic bytes: a source is gzip by its content, whatever its name says. */
+export const isGzipStart = (bytes: Uint8Array): boolean => bytes[0] === 0x1f && bytes[1] === 0x8b;
+
 /** Undoes gzip when the stream starts with its magic bytes. */
-async function* gunzipIfNeeded(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+export async function* gunzipIfNeeded(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const iterator = input[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
@@ -161,7 +164,7 @@ async function* gunzipIfNeeded(input: AsyncIterable<Buffer>): AsyncGenerator<Buf
     yield first.value;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   })();
-  if (first.value[0] === 0x1f && first.value[1] === 0x8b) {
+  if (isGzipStart(first.value)) {
     yield* pipeline(Readable.from(all), createGunzip(), () => {}) as AsyncIterable<Buffer>;
   } else {
     yield* all;

@@ -1,8 +1,6 @@
 import { parseKeyBindings, principalOf, type ErrorReply, type FieldProblem, type KeyBindings, type Principal } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getEnvVariable } from './env';
+import { ConfigurationError, requiredEnv } from './config';
 
 /** What the read functions take from their environment, read once per container. */
 export interface ReadConfig {
@@ -10,18 +8,14 @@ export interface ReadConfig {
   keyBindings: KeyBindings;
 }
 
-export function readConfigFromEnv(): ReadConfig {
-  const bindings = getEnvVariable('STORE_API_KEYS');
+export function readConfigFromEnv(functionName: string, env: NodeJS.ProcessEnv = process.env): ReadConfig {
+  const bindings = requiredEnv(env, functionName, 'STORE_API_KEYS', 'built by config/api-keys.js');
+  const tableName = requiredEnv(env, functionName, 'TABLE_NAME');
   try {
-    return { tableName: getEnvVariable('TABLE_NAME'), keyBindings: parseKeyBindings(bindings) };
+    return { tableName, keyBindings: parseKeyBindings(bindings) };
   } catch (error) {
-    throw new Error(`STORE_API_KEYS ${(error as Error).message}: set it in serverless.yml`);
+    throw new ConfigurationError(`${functionName}: STORE_API_KEYS ${(error as Error).message} (built by config/api-keys.js)`);
   }
-}
-
-/** Reads numbers as their exact text (NumberValue), never as a float. */
-export function createReadClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { unmarshallOptions: { wrapNumbers: true } });
 }
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {

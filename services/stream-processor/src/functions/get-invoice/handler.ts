@@ -1,8 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { mayReadStore, parseInvoiceNoParameter } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { etagOf, getInvoice, InvoiceInFlux, type InvoiceTable } from '../../invoices/read-invoices';
-import { callerOf, createReadClient, FORBIDDEN, GENERIC_500, json, problem, readConfigFromEnv, type ReadConfig } from '../../lib/read-http';
+import { createReadClient } from '../../clients/dynamodb';
+import { logger as serviceLogger } from '../../lib/observability';
+import { callerOf, FORBIDDEN, GENERIC_500, json, problem, readConfigFromEnv, type ReadConfig } from '../../lib/read-http';
 
 export interface GetInvoiceDependencies {
   table: InvoiceTable;
@@ -42,6 +44,6 @@ export function createHandler(deps: GetInvoiceDependencies) {
 
 /** Created once per container: configuration is read and checked here. */
 export const main = (() => {
-  const config = readConfigFromEnv();
-  return createHandler({ table: { dynamodb: createReadClient(), tableName: config.tableName }, config, logger: new Logger() });
+  const config = readConfigFromEnv('getInvoice');
+  return createHandler({ table: { dynamodb: createReadClient(), tableName: config.tableName }, config, logger: serviceLogger });
 })();

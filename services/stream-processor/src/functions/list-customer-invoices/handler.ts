@@ -1,8 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseCustomerInvoicesRequest, type CustomerInvoicesReply } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { BadCursor, InvoiceInFlux, listCustomerInvoices, type InvoiceTable } from '../../invoices/read-invoices';
-import { callerOf, createReadClient, FORBIDDEN, GENERIC_500, json, problem, readConfigFromEnv, type ReadConfig } from '../../lib/read-http';
+import { createReadClient } from '../../clients/dynamodb';
+import { logger as serviceLogger } from '../../lib/observability';
+import { callerOf, FORBIDDEN, GENERIC_500, json, problem, readConfigFromEnv, type ReadConfig } from '../../lib/read-http';
 
 export interface ListCustomerInvoicesDependencies {
   table: InvoiceTable;
@@ -34,6 +36,6 @@ export function createHandler(deps: ListCustomerInvoicesDependencies) {
 
 /** Created once per container: configuration is read and checked here. */
 export const main = (() => {
-  const config = readConfigFromEnv();
-  return createHandler({ table: { dynamodb: createReadClient(), tableName: config.tableName }, config, logger: new Logger() });
+  const config = readConfigFromEnv('listCustomerInvoices');
+  return createHandler({ table: { dynamodb: createReadClient(), tableName: config.tableName }, config, logger: serviceLogger });
 })();

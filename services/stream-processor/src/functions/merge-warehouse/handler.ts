@@ -2,14 +2,14 @@ import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataCli
 import { Logger } from '@aws-lambda-powertools/logger';
 import { sleep } from '@invoice-pipeline/retry';
 import { mergeStagedStatements } from '@invoice-pipeline/warehouse';
-import { getEnvVariable } from '../../lib/env';
+import { requiredEnv } from '../../lib/config';
 
 const logger = new Logger();
 const redshift = new RedshiftDataClient({});
 const config = {
-  workgroupName: getEnvVariable('REDSHIFT_WORKGROUP'),
-  database: getEnvVariable('REDSHIFT_DATABASE'),
-  secretArn: getEnvVariable('REDSHIFT_SECRET_ARN'),
+  workgroupName: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_WORKGROUP'),
+  database: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_DATABASE'),
+  secretArn: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_SECRET_ARN'),
 };
 
 /**

@@ -1,8 +1,14 @@
-import { getEnvVariable } from '../../lib/env';
+import { requiredEnv } from '../../lib/config';
 
-/** Read once at cold start: a missing name fails the first invocation loudly, not a record deep in a batch. */
-export const config = {
-  tableName: getEnvVariable('TABLE_NAME'),
-  warehouseDeliveryStream: getEnvVariable('WAREHOUSE_DELIVERY_STREAM'),
-  badRowsBucket: getEnvVariable('BAD_ROWS_BUCKET'),
-} as const;
+/** Everything processInvoices reads from its environment, read once per container and checked. */
+export interface ProcessInvoicesConfig {
+  tableName: string;
+  warehouseDeliveryStream: string;
+  /** The archive bucket: invalid or refused records go under its bad-rows/ prefix. */
+  badRowsBucket: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ProcessInvoicesConfig {
+  const required = (name: string) => requiredEnv(env, 'processInvoices', name);
+  return { tableName: required('TABLE_NAME'), warehouseDeliveryStream: required('WAREHOUSE_DELIVERY_STREAM'), badRowsBucket: required('BAD_ROWS_BUCKET') };
+}

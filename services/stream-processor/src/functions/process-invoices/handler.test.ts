@@ -1,0 +1,119 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { recordVersion, type Invoice } from '@invoice-pipeline/transactions';
+import type { KinesisStreamBatchResponse } from 'aws-lambda';
+import { kinesisEvent, lambdaContext } from '../../../test/kinesis-events';
+import type { BadRecord } from '../../invoices/bad-records';
+import { SinkRefusedError } from '../../invoices/sink-refusal';
+import { ConfigurationError } from '../../lib/config';
+import { readConfig } from './config';
+import type * as HandlerModule from './handler';
+
+// The module's cold start reads this environment; the tests build their own handler with fakes.
+process.env.TABLE_NAME = 'invoices';
+process.env.WAREHOUSE_DELIVERY_STREAM = 'warehouse';
+process.env.BAD_ROWS_BUCKET = 'archive';
+process.env.AWS_REGION = 'eu-west-2';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createHandler } = require('./handler') as typeof HandlerModule;
+
+const invoice = (invoiceNo: string, lines = 2): Invoice => ({
+  invoiceNo,
+  invoiceDate: '2010-12-01T08:26:00',
+  customerId: '17850',
+  country: 'United Kingdom',
+  storeId: 'store-001',
+  lines: Array.from({ length: lines }, (_, i) => ({ stockCode: `S${i}`, description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' })),
+});
+
+function harness(land: (invoice: Invoice, version: string) => Promise<{ lines: number; status: 'landed' | 'superseded' }>) {
+  const landed: Array<{ invoiceNo: string; version: string }> = [];
+  const setAside: BadRecord[] = [];
+  const metrics = new Metrics({ namespace: 'test', serviceName: 'stream-processor', singleMetric: false });
+  const addMetric = jest.spyOn(metrics, 'addMetric');
+  const handler = createHandler({
+    async land(invoice, version) {
+      const result = await land(invoice, version);
+      landed.push({ invoiceNo: invoice.invoiceNo, version });
+      return result;
+    },
+    async setAside(record) {
+      setAside.push(record);
+      return `bad-rows/${record.position.sequenceNumber}.json`;
+    },
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics,
+  });
+  const run = async (datas: unknown[]) => (await handler(kinesisEvent(datas), lambdaContext())) as KinesisStreamBatchResponse;
+  const metric = (name: string) => addMetric.mock.calls.filter(([n]) => n === name).reduce((sum, [, , value]) => sum + Number(value), 0);
+  return { run, landed, setAside, metric };
+}
+
+const landAll = async (invoice: Invoice) => ({ lines: invoice.lines.length, status: 'landed' as const });
+
+describe('processInvoices', () => {
+  it('lands each valid invoice at the version of its sequence number and reports no failure', async () => {
+    const { run, landed, metric } = harness(landAll);
+    const event = kinesisEvent([invoice('536365'), invoice('536366', 3)]);
+    const reply = await run([invoice('536365'), invoice('536366', 3)]);
+    expect(reply.batchItemFailures).toEqual([]);
+    expect(landed).toEqual(event.Records.map((r, i) => ({ invoiceNo: ['536365', '536366'][i], version: recordVersion(r.kinesis.sequenceNumber) })));
+    expect([metric('InvoicesLanded'), metric('LinesLanded')]).toEqual([2, 5]);
+  });
+
+  it('sets aside a record that is not JSON or not an invoice, with its reason and stream position, and goes on', async () => {
+    const { run, landed, setAside, metric } = harness(landAll);
+    const reply = await run(['{"invoiceNo": ', { ...invoice('536367'), lines: [] }, invoice('536368')]);
+    expect(reply.batchItemFailures).toEqual([]);
+    expect(setAside.map((r) => r.reason)).toEqual(['not JSON', 'not a valid invoice']);
+    expect(setAside[0]?.position).toMatchObject({ shardId: 'shardId-000000000000', sequenceNumber: expect.stringMatching(/^\d{56}$/) });
+    expect(Buffer.from(setAside[0]?.data ?? '', 'base64').toString()).toBe('{"invoiceNo": ');
+    expect(landed.map((l) => l.invoiceNo)).toEqual(['536368']);
+    expect(metric('BadRecords')).toBe(2);
+  });
+
+  it('sets aside an invoice a sink refuses, with the sink\'s reason, and lands its neighbours', async () => {
+    const { run, landed, setAside } = harness(async (inv) => {
+      if (inv.invoiceNo === '536370') throw new SinkRefusedError('DynamoDB', [{ path: 'lines', message: 'item too large' }]);
+      return landAll(inv);
+    });
+    const reply = await run([invoice('536369'), invoice('536370'), invoice('536371')]);
+    expect(reply.batchItemFailures).toEqual([]);
+    expect(setAside).toHaveLength(1);
+    expect(setAside[0]?.reason).toMatch(/DynamoDB.*item too large/);
+    expect(landed.map((l) => l.invoiceNo)).toEqual(['536369', '536371']);
+  });
+
+  it('reports a record whose sinks fail as a batch item failure, so Lambda retries from it', async () => {
+    const { run } = harness(async (inv) => {
+      if (inv.invoiceNo === '536373') throw new Error('ProvisionedThroughputExceededException');
+      return landAll(inv);
+    });
+    const event = kinesisEvent([invoice('536372'), invoice('536373'), invoice('536374')]);
+    const reply = await run([invoice('536372'), invoice('536373'), invoice('536374')]);
+    expect(reply.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.kinesis.sequenceNumber }]);
+  });
+
+  it('lands only the newest of two versions of one invoice in a batch', async () => {
+    const { run, landed, metric } = harness(landAll);
+    const event = kinesisEvent([invoice('536375', 5), invoice('536376'), invoice('536375', 2)]);
+    await run([invoice('536375', 5), invoice('536376'), invoice('536375', 2)]);
+    expect(landed).toEqual(
+      expect.arrayContaining([
+        { invoiceNo: '536375', version: recordVersion(event.Records[2]?.kinesis.sequenceNumber as string) },
+        { invoiceNo: '536376', version: recordVersion(event.Records[1]?.kinesis.sequenceNumber as string) },
+      ]),
+    );
+    expect(landed).toHaveLength(2);
+    expect(metric('InvoicesSuperseded')).toBe(1);
+  });
+});
+
+describe('processInvoices configuration', () => {
+  it('names the missing variable at cold start', () => {
+    expect(() => readConfig({ TABLE_NAME: 't', WAREHOUSE_DELIVERY_STREAM: 'w' })).toThrow(ConfigurationError);
+    expect(() => readConfig({ TABLE_NAME: 't', WAREHOUSE_DELIVERY_STREAM: 'w' })).toThrow(/processInvoices: environment variable BAD_ROWS_BUCKET is not set/);
+    expect(readConfig({ TABLE_NAME: 't', WAREHOUSE_DELIVERY_STREAM: 'w', BAD_ROWS_BUCKET: 'b' })).toEqual({ tableName: 't', warehouseDeliveryStream: 'w', badRowsBucket: 'b' });
+  });
+});
