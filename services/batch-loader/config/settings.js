@@ -4,12 +4,7 @@
  * missing one fails packaging, naming it).
  */
 
-/** @param {string} name @param {string} help */
-const required = (name, help) => async () => {
-  const value = process.env[name];
-  if (!value) throw new Error(`missing setting ${name}: ${help}`);
-  return value;
-};
+const { requiredSetting: required } = require('../../../packages/deploy/required-setting');
 
 module.exports = {
   glueSubnetId: required('GLUE_SUBNET_ID', 'a private subnet from which Glue reaches the warehouse (subnet-...)'),

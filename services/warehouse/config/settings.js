@@ -4,12 +4,7 @@
  * environment of the deploy and have no defaults: a missing one fails packaging, naming it.
  */
 
-/** @param {string} name @param {string} help */
-const required = (name, help) => async () => {
-  const value = process.env[name];
-  if (!value) throw new Error(`missing setting ${name}: ${help}`);
-  return value;
-};
+const { requiredSetting: required } = require('../../../packages/deploy/required-setting');
 
 module.exports = {
   vpcId: required('WAREHOUSE_VPC_ID', 'the VPC the private Redshift Serverless workgroup is placed in (vpc-...)'),
