@@ -88,6 +88,14 @@ ALTER TABLE invoice_lines_staging ADD COLUMN record_version VARCHAR(64) NOT NULL
 
 ALTER TABLE invoice_lines_batch_staging ADD COLUMN record_version VARCHAR(64) NOT NULL DEFAULT '';
 
+-- migration 4: staged files loaded: a staged file is COPYed once
+
+CREATE TABLE IF NOT EXISTS staged_files_loaded (
+  file_key VARCHAR(1024) NOT NULL PRIMARY KEY,
+  bytes BIGINT NOT NULL,
+  loaded_at TIMESTAMP NOT NULL
+);
+
 -- merge of staged rows (run in one transaction, e.g. by a scheduled query)
 BEGIN;
 LOCK invoice_lines_staging;

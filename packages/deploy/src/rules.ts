@@ -41,7 +41,18 @@ export const FUNCTION_ACTIONS: Record<string, string[]> = {
   ],
   'stream-processor/GetInvoiceLambdaFunction': ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
   'stream-processor/ListCustomerInvoicesLambdaFunction': ['dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-  'stream-processor/MergeWarehouseLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents', 'redshift-data:BatchExecuteStatement', 'redshift-data:DescribeStatement', 'secretsmanager:GetSecretValue'],
+  // The warehouse loader: lists staged files, writes a COPY manifest, runs COPY + MERGE and its look-ups through the Data API.
+  'stream-processor/MergeWarehouseLambdaFunction': [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'redshift-data:BatchExecuteStatement',
+    'redshift-data:DescribeStatement',
+    'redshift-data:ExecuteStatement',
+    'redshift-data:GetStatementResult',
+    's3:ListBucket',
+    's3:PutObject',
+    'secretsmanager:GetSecretValue',
+  ],
   'batch-loader/HealthLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'batch-loader/StartLoadLambdaFunction': ['glue:StartJobRun', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'],
 };

@@ -127,7 +127,7 @@ describe('what a stage is given', () => {
   it('prod sizes for production and dev stays small (stage settings differ where the table says)', () => {
     expect(props(prod(), 'ingest', 'InvoiceStream').ShardCount).toBe(4);
     expect(props(stages.dev as StageTemplates, 'ingest', 'InvoiceStream').ShardCount).toBe(1);
-    expect(prop(props(prod(), 'stream-processor', 'WarehouseDeliveryStream'), 'RedshiftDestinationConfiguration', 'S3Configuration', 'BufferingHints')).toEqual({ IntervalInSeconds: 300, SizeInMBs: 64 });
+    expect(prop(props(prod(), 'stream-processor', 'WarehouseDeliveryStream'), 'ExtendedS3DestinationConfiguration', 'BufferingHints')).toEqual({ IntervalInSeconds: 300, SizeInMBs: 64 });
     expect(resource(stages.dev as StageTemplates, 'stream-processor', 'InvoiceTable').DeletionPolicy).toBe('Delete');
   });
 
@@ -136,6 +136,23 @@ describe('what a stage is given', () => {
     expect(role).toContain('ingest/StreamArn');
     expect(JSON.stringify(props(prod(), 'stream-processor', 'WarehouseFirehoseRole'))).toContain('warehouse/StagingBucketArn');
     expect(JSON.stringify(props(prod(), 'stream-processor', 'MergeWarehouseRole'))).toContain('warehouse/WorkgroupArn');
+  });
+
+  it('the private warehouse is loaded from S3: Firehose stages files, the loader alone reaches the workgroup, on its own resources', () => {
+    const stream = props(prod(), 'stream-processor', 'WarehouseDeliveryStream');
+    expect(stream.RedshiftDestinationConfiguration).toBeUndefined();
+    expect(stream.ExtendedS3DestinationConfiguration.Prefix).toMatch(/^warehouse\//);
+    expect(JSON.stringify(stream.ExtendedS3DestinationConfiguration.BucketARN)).toContain('warehouse/StagingBucketArn');
+    expect(JSON.stringify(props(prod(), 'stream-processor', 'WarehouseFirehoseRole'))).not.toContain('secretsmanager');
+    const statements = props(prod(), 'stream-processor', 'MergeWarehouseRole').Policies[0].PolicyDocument.Statement as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const grant = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    expect(JSON.stringify(grant('redshift-data:BatchExecuteStatement').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/WorkgroupArn"\]$/);
+    expect(JSON.stringify(grant('redshift-data:ExecuteStatement').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/WorkgroupArn"\]$/);
+    expect(grant('s3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['warehouse/*'] } }]);
+    expect(JSON.stringify(grant('s3:PutObject').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/StagingBucketArn\/manifests\/\*"\]$/);
+    const loader = props(prod(), 'stream-processor', 'MergeWarehouseLambdaFunction');
+    expect(loader.ReservedConcurrentExecutions).toBe(1);
+    expect(JSON.stringify(loader.Environment.Variables)).toContain('warehouse/CopyRoleArn');
   });
 
   it('a deploy setting that is missing fails packaging with its name', async () => {

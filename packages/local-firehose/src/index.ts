@@ -10,5 +10,5 @@ export type {
 } from './config';
 export { bucketFromArn, streamFromArn } from './config';
 export { FirehoseError } from './errors';
-export { parseJsonObjects } from './json-copy';
+export { parseJsonObjects, rowForColumns } from './json-copy';
 export type { WarehouseLoader } from './warehouse-loader';

@@ -5,7 +5,9 @@ import { startLocalFirehose, type LocalFirehose, type RetrySettings } from '@inv
 import { writeEndpoints, type Endpoints } from './endpoints';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
-import { connectWarehouse, startEmbeddedWarehouse, type Warehouse } from './warehouse';
+import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
+import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
+import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
 
 /** Fixed ports of `pnpm stack`, so the AWS CLI and psql commands in the README work as written. */
 export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, warehouse: 5439 } as const;
@@ -22,7 +24,7 @@ export interface StackOptions {
   warehouseUrl?: string;
   /** Serverless stage whose resources are provisioned. */
   stage?: string;
-  /** How often staged warehouse rows are merged (the deployed pipeline runs the same merge on a schedule). */
+  /** How often staged files are loaded and merged (the deployed pipeline runs the same loader on a schedule). */
   mergeIntervalMs?: number;
   /** Firehose buffering interval override for every delivery stream, in seconds. */
   firehoseBufferSeconds?: number;
@@ -37,7 +39,7 @@ export interface LocalStack {
   warehouse: Warehouse;
   firehose: LocalFirehose;
   provisioned: ProvisionResult;
-  /** Merges staged warehouse rows now (also runs on a timer). */
+  /** Loads the staged files not loaded yet and merges them, as the deployed mergeWarehouse function does (also on a timer). Resolves to the files loaded. */
   mergeWarehouse(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -93,7 +95,6 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       region: LOCAL_REGION,
       s3: sdk.s3,
       kinesis: sdk.kinesis,
-      warehouse,
       buffering: options.firehoseBufferSeconds ? { intervalInSeconds: options.firehoseBufferSeconds } : undefined,
       retry: options.firehoseRetry,
       kinesisSource: { pollIntervalMs: 200 },
@@ -106,9 +107,21 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: sdk, firehose });
     for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
 
+    // The deployed loader's own code (mergeWarehouse): staged files in S3 -> COPY -> MERGE, here on the local warehouse.
+    const stagingBucket = provisioned.outputs.warehouse?.StagingBucketName;
+    if (!stagingBucket) throw new Error('the warehouse service has no StagingBucketName output');
+    const session = localLoaderSession(warehouse, sdk.s3, stagingBucket);
+    const loadOnce = () => loadStagedFiles({ listStaged: () => listStagedFiles(sdk.s3, stagingBucket, STAGED_PREFIX), session });
+    const loadAll = async () => {
+      let loaded = 0;
+      for (let report = await loadOnce(); ; report = await loadOnce()) {
+        loaded += report.loaded;
+        if (report.remaining === 0) return loaded;
+      }
+    };
     let merging: Promise<number> = Promise.resolve(0);
-    const mergeWarehouse = () => (merging = merging.then(() => warehouse.mergeStaged(), () => warehouse.mergeStaged()));
-    const mergeTimer = setInterval(() => void mergeWarehouse().catch((error: Error) => log(`warehouse merge failed, will retry: ${error.message}`)), options.mergeIntervalMs ?? 2_000);
+    const mergeWarehouse = () => (merging = merging.then(loadAll, loadAll));
+    const mergeTimer = setInterval(() => void mergeWarehouse().catch((error: Error) => log(`warehouse load failed, will retry: ${error.message}`)), options.mergeIntervalMs ?? 2_000);
     stoppers.push(async () => {
       clearInterval(mergeTimer);
       await merging.catch(() => undefined);

@@ -28,7 +28,8 @@ export function batchTableStatements(dialect: WarehouseDialect): string[] {
   ];
 }
 
-const sqlLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
+/** A SQL string literal (the Data API's BatchExecuteStatement takes no parameters). */
+export const sqlLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** Counts of one dump file, recorded with its merge. */
 export interface BatchFileCounts {

@@ -3,7 +3,7 @@ import tables from './tables.json';
 
 /**
  * The warehouse table of invoice lines, one definition for Redshift and the local Postgres. Names and columns live in
- * tables.json, which serverless.yml reads too (through serverless.js) for Firehose's COPY.
+ * tables.json.
  */
 export interface WarehouseColumn {
   name: keyof WarehouseRow;
@@ -38,7 +38,7 @@ export const columnsAsOf = (version: number): readonly WarehouseColumn[] => WARE
 /** The identity of a line in every sink. */
 export const WAREHOUSE_KEY = tables.key as readonly (keyof WarehouseRow)[];
 
-export const WAREHOUSE_TABLES = { lines: tables.lines, staging: tables.staging, migrations: tables.migrations } as const;
+export const WAREHOUSE_TABLES = { lines: tables.lines, staging: tables.staging, migrations: tables.migrations, loadedFiles: tables.loadedFiles } as const;
 
 /** Engines the SQL is written for: Redshift in AWS, Postgres for the local stack (and any real Postgres). */
 export type WarehouseDialect = 'postgres' | 'redshift';

@@ -5,3 +5,4 @@ export * from './migrations';
 export * from './merge';
 export * from './batch';
 export * from './ddl';
+export * from './staged-load';

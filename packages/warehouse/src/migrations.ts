@@ -4,8 +4,8 @@ import { columnsAsOf, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } f
 
 /**
  * Warehouse DDL as numbered migrations, one definition for both engines. Redshift adds distribution and sort keys;
- * Postgres (the local stand-in) adds indexes. Firehose COPYs into the staging table; the merge moves staged rows into the
- * table analysts read.
+ * Postgres (the local stand-in) adds indexes. The loader COPYs staged files into the staging table; the merge moves staged
+ * rows into the table analysts read.
  */
 export interface WarehouseMigration {
   version: number;
@@ -50,6 +50,14 @@ export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
       [WAREHOUSE_TABLES.lines, WAREHOUSE_TABLES.staging, BATCH_TABLES.staging].map(
         (table) => `ALTER TABLE ${table} ADD COLUMN record_version VARCHAR(${RECORD_VERSION_DIGITS}) NOT NULL DEFAULT '';`,
       ),
+  },
+  {
+    version: 4,
+    name: 'staged files loaded: a staged file is COPYed once',
+    // One row per staged S3 object the loader COPYed, written in the transaction of its COPY and MERGE.
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS ${WAREHOUSE_TABLES.loadedFiles} (\n  file_key VARCHAR(1024) NOT NULL PRIMARY KEY,\n  bytes BIGINT NOT NULL,\n  loaded_at TIMESTAMP NOT NULL\n);`,
+    ],
   },
 ];
 

@@ -1,3 +1,4 @@
 // The warehouse the local stack runs: the embedded PGlite server here, the Postgres runner from the warehouse package.
 export * from './embedded';
 export * from '@invoice-pipeline/warehouse/postgres';
+export * from './staged-load';

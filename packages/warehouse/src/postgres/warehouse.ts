@@ -1,5 +1,4 @@
-import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES, mergeStagedStatements, type WarehouseDialect } from '../index';
-
+import { applyMigrations, WAREHOUSE_TABLES, mergeStagedStatements, type WarehouseDialect } from '../index';
 
 export interface SqlQuery {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -31,20 +30,21 @@ export class Warehouse {
     return this.session.query<T>(sql, params);
   }
 
-  /** Applies the migrations not yet applied, each in its own transaction. Idempotent. */
+  /** Applies the migrations not yet applied, each in its own transaction (the loader's code, on this session). Idempotent. */
   async migrate(): Promise<number[]> {
-    await this.session.query(MIGRATIONS_TABLE_DDL);
-    const applied = new Set((await this.session.query<{ version: number }>(`SELECT version FROM ${WAREHOUSE_TABLES.migrations}`)).map((r) => Number(r.version)));
-    const done: number[] = [];
-    for (const migration of WAREHOUSE_MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      await this.session.transaction(async (tx) => {
-        for (const statement of migration.statements(this.dialect)) await tx.query(statement);
-        await tx.query(`INSERT INTO ${WAREHOUSE_TABLES.migrations} (version, name, applied_at) VALUES ($1, $2, now())`, [migration.version, migration.name]);
-      });
-      done.push(migration.version);
-    }
-    return done;
+    return applyMigrations({
+      dialect: this.dialect,
+      query: (sql) => this.query(sql),
+      transaction: async (statements, copy) => {
+        if (copy?.length) throw new Error('migrations copy no files');
+        await this.runStatements(statements);
+      },
+    });
+  }
+
+  /** Runs `work` in one transaction (queries and bulk inserts), e.g. a load of staged files with its merge. */
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    return this.session.transaction(work);
   }
 
   /** COPY-equivalent: all rows or none, in one transaction. */

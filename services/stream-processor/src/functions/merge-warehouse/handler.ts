@@ -1,33 +1,41 @@
-import { BatchExecuteStatementCommand, DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { sleep } from '@invoice-pipeline/retry';
-import { mergeStagedStatements } from '@invoice-pipeline/warehouse';
+import { applyMigrations, loadStagedFiles, STAGED_PREFIX, type LoadReport } from '@invoice-pipeline/warehouse';
+import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
+import { createS3Client } from '../../clients/s3';
 import { requiredEnv } from '../../lib/config';
+import { logger } from '../../lib/observability';
+import { dataApiSession } from '../../warehouse/data-api-session';
 
-const logger = new Logger();
-const redshift = new RedshiftDataClient({});
-const config = {
-  workgroupName: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_WORKGROUP'),
-  database: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_DATABASE'),
-  secretArn: requiredEnv(process.env, 'mergeWarehouse', 'REDSHIFT_SECRET_ARN'),
-};
+const env = (name: string) => requiredEnv(process.env, 'mergeWarehouse', name);
+const stagingBucket = env('STAGING_BUCKET');
+const s3 = createS3Client();
+const session = dataApiSession(
+  {
+    workgroupName: env('REDSHIFT_WORKGROUP'),
+    database: env('REDSHIFT_DATABASE'),
+    secretArn: env('REDSHIFT_SECRET_ARN'),
+    copyRoleArn: env('REDSHIFT_COPY_ROLE_ARN'),
+    stagingBucket,
+  },
+  { redshift: new RedshiftDataClient({}), s3, sleep },
+);
+// Once per container: pending migrations (versioned, idempotent) before the first load.
+let migrated: Promise<number[]> | undefined;
 
 /**
- * Scheduled: merges what Firehose COPYed into the staging table into invoice_lines, one row per (invoice_no, line_no).
- * BatchExecuteStatement runs the statements as one transaction, so a failed merge leaves staging intact for the next run.
- * The local stack runs the same statements (Postgres dialect) on a timer.
+ * Scheduled: the warehouse load. Lists the files Firehose staged under warehouse/, skips the ones recorded as loaded,
+ * COPYs the new ones into the staging table, records them and MERGEs, in one Data API transaction. Any failure throws:
+ * the MergeFailures alarm hears the error, nothing is recorded, and the next run takes the same files again.
  */
-export const main = async (): Promise<{ status: string }> => {
-  const { Id } = await redshift.send(
-    new BatchExecuteStatementCommand({ WorkgroupName: config.workgroupName, Database: config.database, SecretArn: config.secretArn, Sqls: mergeStagedStatements('redshift') }),
-  );
-  for (;;) {
-    const statement = await redshift.send(new DescribeStatementCommand({ Id }));
-    if (statement.Status === 'FINISHED') {
-      logger.info('warehouse merge finished', { id: Id, durationNs: statement.Duration });
-      return { status: 'FINISHED' };
-    }
-    if (statement.Status === 'FAILED' || statement.Status === 'ABORTED') throw new Error(`warehouse merge ${Id} ${statement.Status}: ${statement.Error}`);
-    await sleep(2_000);
-  }
+export const main = async (): Promise<LoadReport> => {
+  migrated ??= applyMigrations(session).catch((error: unknown) => {
+    migrated = undefined;
+    throw error;
+  });
+  const applied = await migrated;
+  if (applied.length > 0) logger.info('warehouse migrations applied', { versions: applied });
+  const report = await loadStagedFiles({ listStaged: () => listStagedFiles(s3, stagingBucket, STAGED_PREFIX), session });
+  logger.info('warehouse load finished', { ...report });
+  return report;
 };
