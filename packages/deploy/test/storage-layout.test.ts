@@ -25,6 +25,17 @@ describe('the packaged templates use the storage layout of transactions', () => 
     expect(String(prop(destination, 'ErrorOutputPrefix'))).toMatch(new RegExp(`^${S3_PREFIXES.firehoseErrors}`));
   });
 
+  it('the warehouse delivery stream stages under warehouse/, where the loader lists, and the loader writes manifests/ only', () => {
+    const destination = prop(resourceOf('stream-processor', 'WarehouseDeliveryStream'), 'Properties', 'ExtendedS3DestinationConfiguration');
+    expect(String(prop(destination, 'Prefix'))).toMatch(new RegExp(`^${S3_PREFIXES.warehouseStaged}`));
+    expect(String(prop(destination, 'ErrorOutputPrefix'))).toMatch(new RegExp(`^${S3_PREFIXES.firehoseErrors}`));
+    const loader = JSON.stringify(resourceOf('stream-processor', 'MergeWarehouseRole'));
+    expect(loader).toContain(`"s3:prefix":["${S3_PREFIXES.warehouseStaged}*"]`);
+    expect(loader).toContain(`StagingBucketArn/${S3_PREFIXES.copyManifests}*`);
+    const rules = prop(resourceOf('warehouse', 'StagingBucket'), 'Properties', 'LifecycleConfiguration', 'Rules') as Array<{ Prefix?: string }>;
+    expect(rules.map((rule) => rule.Prefix)).toEqual(expect.arrayContaining([S3_PREFIXES.warehouseStaged, S3_PREFIXES.copyManifests]));
+  });
+
   it('the stream processor may write its bad records under bad-rows/ only', () => {
     const role = JSON.stringify(resourceOf('stream-processor', 'ProcessInvoicesRole'));
     expect(role).toContain(`\${ArchiveBucket.Arn}/${S3_PREFIXES.badRows}*`);

@@ -1,3 +1,4 @@
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
 import { sqlLiteral } from './batch';
 import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
 import { mergeStagedStatements } from './merge';
@@ -10,7 +11,7 @@ import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS } from './migrations';
  * manifest), locally the embedded or a real Postgres (rows read from s3rver). A file is loaded once: the record of
  * loaded files commits with the rows, so a failed run loads nothing and the next run takes the same files again.
  */
-export const STAGED_PREFIX = 'warehouse/';
+export const STAGED_PREFIX = S3_PREFIXES.warehouseStaged;
 
 /** COPY of staged files, as both engines are told it (Redshift: FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto'). */
 export const STAGED_COPY_COLUMNS: readonly string[] = WAREHOUSE_COLUMNS.map((c) => c.name);

@@ -8,6 +8,7 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
 import { copyManifest, redshiftCopyStatement, type LoaderSession } from '@invoice-pipeline/warehouse';
 
 export interface DataApiSettings {
@@ -66,7 +67,7 @@ export function dataApiSession(settings: DataApiSettings, deps: DataApiDependenc
       const sqls = [...statements];
       if (copy.length > 0) {
         // The manifest names exactly these files (a COPY FROM a key would also load every key it prefixes).
-        const key = `manifests/${new Date().toISOString().slice(0, 10)}/${randomUUID()}.manifest`;
+        const key = `${S3_PREFIXES.copyManifests}${new Date().toISOString().slice(0, 10)}/${randomUUID()}.manifest`;
         await deps.s3.send(new PutObjectCommand({ Bucket: settings.stagingBucket, Key: key, Body: copyManifest(settings.stagingBucket, copy), ContentType: 'application/json' }));
         sqls.unshift(redshiftCopyStatement(`s3://${settings.stagingBucket}/${key}`, settings.copyRoleArn));
       }
