@@ -13,6 +13,8 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  // serverless.yml's ${file()} loads these as CommonJS at package time.
+  { files: ['services/*/config/*.js', 'packages/deploy/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // The dashboard's page script runs in the browser, with ECharts loaded before it.
   { files: ['packages/dashboard/public/**/*.js'], languageOptions: { sourceType: 'script', globals: { ...globals.browser, echarts: 'readonly' } } },
 );

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import { groupInvoices, type SourceItem } from '../src/files/group-invoices';
-import { readSource, readSourceRows, type RowResult } from '../src/files/source-rows';
+import { readSourceRows, type RowResult } from '../src/files/source-rows';
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -12,15 +11,6 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 export function rowsOf(text: string | Buffer, encoding: BufferEncoding = 'utf8'): Promise<RowResult[]> {
   const bytes = typeof text === 'string' ? Buffer.from(text, encoding) : text;
   return collect(readSourceRows(Readable.from([bytes]), { file: 'test.csv' }));
-}
-
-export function invoicesOf(text: string | Buffer, encoding: BufferEncoding = 'utf8'): Promise<SourceItem[]> {
-  const bytes = typeof text === 'string' ? Buffer.from(text, encoding) : text;
-  return collect(groupInvoices(readSourceRows(Readable.from([bytes]), { file: 'test.csv' })));
-}
-
-export async function itemsOfSource(path: string): Promise<SourceItem[]> {
-  return collect(groupInvoices(readSource(path)));
 }
 
 export const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';

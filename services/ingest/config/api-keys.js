@@ -1,6 +1,5 @@
 // @ts-check
 // Serverless loads this file as CommonJS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createHash } = require('node:crypto');
 
 /**
