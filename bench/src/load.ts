@@ -17,6 +17,19 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Before measuring, send one request per client at once and wait for every answer: serverless-offline starts a
+   * worker (a cold start) per concurrent request, and on a busy machine 50 cold starts outlast any timed warm-up.
+   */
+  primeWorkers?: boolean;
+}
+
+const PRIME_TIMEOUT_MS = 300_000;
+
+async function primeWorkers(options: LoadOptions): Promise<void> {
+  const signal = AbortSignal.timeout(PRIME_TIMEOUT_MS);
+  const init = { method: options.method ?? 'GET', headers: options.headers ?? {}, signal, ...(options.body !== undefined ? { body: options.body } : {}) };
+  await Promise.all(Array.from({ length: options.connections }, async () => (await fetch(options.url, init)).arrayBuffer()));
 }
 
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
@@ -29,6 +42,7 @@ const WARMUP_SECONDS = 2;
 export async function load(options: LoadOptions): Promise<LoadResult> {
   // The warm-up (same clients, not counted) lets serverless-offline start a worker per concurrent client first,
   // as Lambda's cold starts would be over by then in a steady load.
+  if (options.primeWorkers) await primeWorkers(options);
   const warmup = ['--warmup', '[', '-c', String(options.connections), '-d', String(WARMUP_SECONDS), ']'];
   const args = [AUTOCANNON, '--json', ...warmup, '--connections', String(options.connections), '--duration', String(options.seconds), '--method', options.method ?? 'GET'];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('--headers', `${name}=${value}`);

@@ -2,6 +2,7 @@ import type { Bench } from '../figure';
 import { csvReader } from './csv-reader';
 import { freshness } from './freshness';
 import { ingestLoad } from './ingest-load';
+import { readLoad } from './read-load';
 import { replayBatching } from './replay-batching';
 import { streamPath } from './stream-path';
 
@@ -9,4 +10,4 @@ import { streamPath } from './stream-path';
  * Every benchmark, in the order they run. To add a figure: a module in this folder exporting a Bench, and one line
  * here. Pipeline benchmarks share one offline pipeline started empty; the stream path must stay first among them.
  */
-export const BENCHES: readonly Bench[] = [csvReader, streamPath, freshness, replayBatching, ingestLoad];
+export const BENCHES: readonly Bench[] = [csvReader, streamPath, freshness, replayBatching, ingestLoad, readLoad];
