@@ -18,6 +18,8 @@ export interface FirehoseRecord {
   data: Buffer;
   /** Approximate arrival time: evaluates the prefix's timestamp expressions and the object name. */
   arrivedAt: Date;
+  /** Its entry in the stream's journal (when the emulator keeps one), marked settled once delivered or failed. */
+  journalId?: number;
 }
 
 /** Where accepted records are. `recordsIn === delivered + failed + inFlight` holds at every moment. */
@@ -69,6 +71,8 @@ export interface DeliveryContext {
   /** Aborted when the emulator stops: retries end and what they held stays counted in flight. */
   signal: AbortSignal;
   log: (message: string) => void;
+  /** Hears of records settled: delivered, or written to the error output (the journal forgets them then). */
+  onSettled?: (records: readonly FirehoseRecord[]) => void;
 }
 
 export interface DeliveryStream {
@@ -137,11 +141,12 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
   const compress = (data: Buffer) => (config.s3.compression === 'GZIP' ? gzipAsync(data) : Promise.resolve(data));
 
   /** Past the window nothing is dropped: the error output is retried until it is written or the emulator stops. */
-  async function writeErrorOutput(count: number, key: string, body: Buffer): Promise<void> {
+  async function writeErrorOutput(batch: readonly FirehoseRecord[], key: string, body: Buffer): Promise<void> {
     const outcome = await retry(`error output ${key}`, () => putObject(key, body), Number.POSITIVE_INFINITY);
     if (outcome.status !== 'done') return;
-    move(count, 'writingErrorOutput', 'failed');
-    log(`${count} record(s) failed to s3://${config.s3.bucket}/${key}`);
+    move(batch.length, 'writingErrorOutput', 'failed');
+    context.onSettled?.(batch);
+    log(`${batch.length} record(s) failed to s3://${config.s3.bucket}/${key}`);
   }
 
   /** Failed records in Firehose's error record shape, one JSON document per line, so they can be replayed. */
@@ -160,7 +165,7 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
       }),
     );
     const key = renderErrorPrefix(config.s3.errorOutputPrefix, oldest, 's3-failed') + objectName(config.name, deliveryStreamVersion, oldest, extension);
-    await writeErrorOutput(batch.length, key, await compress(Buffer.from(lines.join('\n') + '\n')));
+    await writeErrorOutput(batch, key, await compress(Buffer.from(lines.join('\n') + '\n')));
   }
 
   /** COPY-equivalent: read the staged object back, parse it as Redshift's JSON 'auto' would, load in one go. */
@@ -175,7 +180,8 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     return rows.length;
   }
 
-  async function loadIntoWarehouse(count: number, key: string, oldest: Date, size: number): Promise<void> {
+  async function loadIntoWarehouse(batch: readonly FirehoseRecord[], key: string, oldest: Date, size: number): Promise<void> {
+    const count = batch.length;
     const windowMs = context.warehouseRetryWindowMs ?? (config.redshift?.retryDurationInSeconds ?? 0) * 1000;
     const outcome = await retry(`COPY of ${key}`, () => copyIntoWarehouse(key), windowMs);
     if (outcome.status === 'aborted') return;
@@ -183,6 +189,7 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
       totals.loadedToWarehouse += count;
       totals.rowsLoadedToWarehouse += outcome.value;
       move(count, 'loadingToWarehouse', 'delivered');
+      context.onSettled?.(batch);
       return;
     }
     // Like Firehose: skip the object and list it in a manifest under the error prefix; COPY … MANIFEST reloads it.
@@ -191,7 +198,7 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     const manifest = { entries: [{ url: `s3://${config.s3.bucket}/${key}`, mandatory: true, meta: { content_length: size } }] };
     const manifestKey =
       renderErrorPrefix(config.s3.errorOutputPrefix, oldest, 'redshift-failed') + objectName(config.name, deliveryStreamVersion, oldest, '.manifest');
-    await writeErrorOutput(count, manifestKey, Buffer.from(JSON.stringify(manifest)));
+    await writeErrorOutput(batch, manifestKey, Buffer.from(JSON.stringify(manifest)));
   }
 
   async function deliver(batch: readonly FirehoseRecord[]): Promise<void> {
@@ -205,9 +212,12 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     if (outcome.status === 'expired') return failToErrorOutput(batch, oldest, outcome.error, outcome.attempts);
     totals.deliveredToS3 += batch.length;
     totals.objectsDelivered += 1;
-    if (!config.redshift) return move(batch.length, 'deliveringToS3', 'delivered');
+    if (!config.redshift) {
+      move(batch.length, 'deliveringToS3', 'delivered');
+      return context.onSettled?.(batch);
+    }
     move(batch.length, 'deliveringToS3', 'loadingToWarehouse');
-    const load = copyQueue.then(() => loadIntoWarehouse(batch.length, key, oldest, body.length));
+    const load = copyQueue.then(() => loadIntoWarehouse(batch, key, oldest, body.length));
     copyQueue = load.catch(() => undefined);
     await load;
   }

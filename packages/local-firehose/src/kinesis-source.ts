@@ -17,13 +17,20 @@ export interface KinesisSourceOptions {
   pollIntervalMs: number;
   onRecords: (records: FirehoseRecord[]) => void;
   onError: (error: unknown) => void;
+  /** Last sequence number handed over per shard, from before a restart: those shards resume right after it. */
+  checkpoints?: Readonly<Record<string, string>>;
+  /** Hears the last sequence number of a shard once onRecords has taken its records (and journaled them). */
+  onCheckpoint?: (shardId: string, sequenceNumber: string) => void;
 }
 
 export interface KinesisSource {
   /** Reads every shard up to its tip, after any poll already under way. */
   pollNow(): Promise<void>;
-  /** Ends polling; records read so far have been handed to onRecords, the rest stay in the stream. */
-  stop(): Promise<void>;
+  /**
+   * Ends polling. By default it first reads every shard to its tip (the last poll is delivered, not dropped); with
+   * finalPoll false it aborts at once. Records not read stay in the stream for the next start (checkpoints).
+   */
+  stop(options?: { finalPoll?: boolean }): Promise<void>;
 }
 
 type IteratorPosition = Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'Timestamp' | 'StartingSequenceNumber'>;
@@ -89,6 +96,7 @@ export async function startKinesisSource(options: KinesisSourceOptions): Promise
             records.map((record) => ({ data: Buffer.from(record.Data ?? new Uint8Array()), arrivedAt: record.ApproximateArrivalTimestamp ?? new Date() })),
           );
           reader.lastSequenceNumber = records.at(-1)?.SequenceNumber ?? reader.lastSequenceNumber;
+          if (reader.lastSequenceNumber) options.onCheckpoint?.(reader.shardId, reader.lastSequenceNumber);
         }
         if (!response.NextShardIterator) {
           reader.finished = true;
@@ -111,7 +119,7 @@ export async function startKinesisSource(options: KinesisSourceOptions): Promise
 
   async function discoverShards(origin: IteratorPosition): Promise<void> {
     for (const shardId of await listShardIds()) {
-      if (!readers.has(shardId)) readers.set(shardId, { shardId, origin, finished: false });
+      if (!readers.has(shardId)) readers.set(shardId, { shardId, origin, finished: false, lastSequenceNumber: options.checkpoints?.[shardId] });
     }
   }
 
@@ -144,15 +152,17 @@ export async function startKinesisSource(options: KinesisSourceOptions): Promise
     options.startingPosition === 'TRIM_HORIZON' ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: startedAt };
   await discoverShards(origin);
   for (const reader of readers.values()) {
-    reader.iterator = await shardIterator(reader.shardId, { ShardIteratorType: options.startingPosition });
+    // A checkpoint from before a restart wins over the starting position: nothing put meanwhile is skipped.
+    reader.iterator = await shardIterator(reader.shardId, reader.lastSequenceNumber ? resumePosition(reader) : { ShardIteratorType: options.startingPosition });
   }
   scheduleNextPoll();
 
   return {
     pollNow: poll,
-    async stop() {
+    async stop({ finalPoll = true } = {}) {
       stopped = true;
       clearTimeout(timer);
+      if (finalPoll) await poll().catch(() => undefined);
       abort.abort();
       await pollChain;
     },

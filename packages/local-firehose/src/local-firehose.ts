@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { listen } from '@invoice-pipeline/local-emulators';
 import type { WarehouseLoader } from './warehouse-loader';
 import { parseDeliveryStream, type Account, type DeliveryStreamConfig, type DeliveryStreamProperties } from './config';
-import { createDeliveryStream, type DeliveryContext, type DeliveryStream, type DeliveryStreamStats } from './delivery-stream';
+import { createDeliveryStream, type DeliveryContext, type DeliveryStream, type DeliveryStreamStats, type FirehoseRecord } from './delivery-stream';
+import { openJournal, type Journal } from './journal';
 import { describeDeliveryStream } from './describe';
 import { describeError, FirehoseError, invalidArgument } from './errors';
 import { firehoseRequestListener, type FirehoseBackend, type PutRecordResult } from './http-api';
@@ -52,6 +53,13 @@ export interface LocalFirehoseOptions {
     /** Pause between polls of every shard (default 1000, as AWS). */
     pollIntervalMs?: number;
   };
+  /**
+   * Where each delivery stream keeps its journal (records acknowledged and not yet settled) and its Kinesis source's
+   * checkpoint. With it, PutRecord/PutRecordBatch answer only once the records are on disk, and a stream created again
+   * under the same name takes back what was pending and resumes its source after the last record handed over.
+   * Without it, nothing survives the process (tests that need no restart).
+   */
+  dataDir?: string;
   /** How long stop() waits for buffered and retrying batches before abandoning them (default 10000). */
   stopTimeoutMs?: number;
   /** Hears about retries, batches sent to the error output prefix and source errors (default: silent). */
@@ -89,12 +97,17 @@ export interface LocalFirehose {
   stats(name: string): DeliveryStreamStats;
   injectPutFailures(name: string, rule?: PutFailureRule): void;
   clearPutFailures(name?: string): void;
-  /** Flushes (bounded by stopTimeoutMs), then stops pollers, timers and the HTTP server. */
+  /** Reads the Kinesis sources to their tips, flushes (bounded by stopTimeoutMs), then stops pollers, timers and the HTTP server. */
   stop(): Promise<StopReport>;
+  /** Ends at once as a crash would: nothing more is read, flushed or delivered (tests of what the journal keeps). */
+  kill(): Promise<void>;
 }
 
 interface Entry {
   stream: DeliveryStream;
+  /** Accepts records: journaled first when there is a journal. */
+  accept(records: readonly FirehoseRecord[]): void;
+  journal?: Journal;
   source?: KinesisSource;
   createdAt: Date;
 }
@@ -151,7 +164,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     return entry;
   };
 
-  function deliveryContext(config: DeliveryStreamConfig): DeliveryContext {
+  function deliveryContext(config: DeliveryStreamConfig, journal?: Journal): DeliveryContext {
     const hints = config.s3.bufferingHints;
     return {
       s3: options.s3,
@@ -165,6 +178,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       },
       signal: abort.signal,
       log: options.log ?? (() => undefined),
+      onSettled: journal ? (records) => journal.settle(records) : undefined,
     };
   }
 
@@ -178,8 +192,12 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     const kinesis = options.kinesis;
     if (config.source && !kinesis) throw invalidArgument('This local Firehose was started without a Kinesis client: KinesisStreamAsSource needs one.');
     creating.add(name);
+    const journal = options.dataDir ? openJournal(options.dataDir, name) : undefined;
     try {
-      const stream = createDeliveryStream(config, deliveryContext(config));
+      const stream = createDeliveryStream(config, deliveryContext(config, journal));
+      const accept = (records: readonly FirehoseRecord[]) => stream.accept(journal ? journal.append(records) : records);
+      // What was acknowledged before a restart and never settled is delivered now.
+      if (journal && journal.pending.length > 0) stream.accept(journal.pending);
       let source: KinesisSource | undefined;
       if (config.source && kinesis) {
         try {
@@ -188,15 +206,18 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
             streamName: config.source.streamName,
             startingPosition: options.kinesisSource?.startingPosition ?? 'LATEST',
             pollIntervalMs: options.kinesisSource?.pollIntervalMs ?? defaultPollIntervalMs,
-            onRecords: (records) => stream.accept(records),
+            onRecords: accept,
+            checkpoints: journal?.checkpoints,
+            onCheckpoint: journal ? (shardId, sequenceNumber) => journal.saveCheckpoint(shardId, sequenceNumber) : undefined,
             onError: stream.reportError,
           });
         } catch (error) {
           stream.close();
+          journal?.close();
           throw invalidArgument(`Cannot read Kinesis stream ${config.source.streamArn}: ${describeError(error)}`);
         }
       }
-      streams.set(name, { stream, source, createdAt: now() });
+      streams.set(name, { stream, accept, journal, source, createdAt: now() });
       return config.arn;
     } finally {
       creating.delete(name);
@@ -246,7 +267,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
         accepted.push(data);
         return { RecordId: randomBytes(42).toString('base64url') };
       });
-      stream.accept(accepted.map((data) => ({ data, arrivedAt })));
+      // On disk (with a dataDir) before the answer: an acknowledged record survives a crash.
+      entryOf(name).accept(accepted.map((data) => ({ data, arrivedAt })));
       stream.countRejected(records.length - accepted.length);
       return { results, encrypted: stream.config.encrypted };
     },
@@ -271,7 +293,10 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     // Ends the retries still running: their records stay counted in flight and are reported below.
     abort.abort();
     if (!settledInTime) await settlesWithin(everySettled, abortGraceMs);
-    for (const entry of entries) entry.stream.close();
+    for (const entry of entries) {
+      entry.stream.close();
+      entry.journal?.close();
+    }
     server.closeAllConnections();
     await closed;
     const finalStats = entries.map((entry) => entry.stream.stats());
@@ -301,6 +326,17 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     stop() {
       stopping ??= stop();
       return stopping;
+    },
+    async kill() {
+      stopping ??= Promise.resolve({ stats: {}, inFlight: 0 });
+      abort.abort();
+      await Promise.all(allEntries().map((entry) => entry.source?.stop({ finalPoll: false })));
+      for (const entry of allEntries()) {
+        entry.stream.close();
+        entry.journal?.close();
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -66,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
   const stage = options.stage ?? 'local';
   const ports: StackPorts = { ...DEFAULT_PORTS, ...options.ports };
   if (options.fresh) {
-    for (const part of ['kinesis', 'dynamodb', 's3', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
+    for (const part of ['kinesis', 'dynamodb', 's3', 'firehose', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
   }
   await mkdir(options.dir, { recursive: true });
 
@@ -98,6 +98,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       buffering: options.firehoseBufferSeconds ? { intervalInSeconds: options.firehoseBufferSeconds } : undefined,
       retry: options.firehoseRetry,
       kinesisSource: { pollIntervalMs: 200 },
+      // Acknowledged records and the source's checkpoints survive a restart of the stack, as they survive in AWS.
+      dataDir: join(options.dir, 'firehose'),
     });
     stoppers.push(async () => {
       const report = await firehose.stop();
