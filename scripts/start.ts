@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import {
   countBadRecords,
   DEFAULT_LOCAL_DIR,
+  FREE_PORTS,
   readArchiveTotals,
   readDynamoDbTotals,
   readStreamTotals,
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
   const pipeline = await startLocalPipeline({
     dir,
     fresh: !values.keep,
-    ports: values['random-ports'] ? { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } : undefined,
+    ports: values['random-ports'] ? FREE_PORTS : undefined,
     log: (line) => console.log(`  ${line}`),
   });
   let stopped = false;

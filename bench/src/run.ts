@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalPipeline, type LocalPipeline } from '@invoice-pipeline/local-stack';
+import { FREE_PORTS, startLocalPipeline, type LocalPipeline } from '@invoice-pipeline/local-stack';
 import { ratioToCeiling, type BenchContext, type Figure } from './figure';
 import { BENCHES } from './figures';
 import { markdownTable, textTable } from './table';
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
         }
         if (!pipeline) {
           const since = performance.now();
-          pipeline = await startLocalPipeline({ dir, fresh: true, ports: { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } });
+          pipeline = await startLocalPipeline({ dir, fresh: true, ports: FREE_PORTS });
           startupSeconds = (performance.now() - since) / 1000;
           context.log(`offline pipeline up in ${startupSeconds.toFixed(1)} s`);
         }

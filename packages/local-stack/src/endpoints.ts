@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalClientEndpoints } from '@invoice-pipeline/local-emulators';
 
 export { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '@invoice-pipeline/local-emulators';
@@ -29,6 +30,10 @@ export interface LocalApi {
 export interface Endpoints extends LocalClientEndpoints {
   stage: string;
   warehouse: { url: string };
+  /** The local SQS (the stream processor's failure queue). */
+  sqs?: string;
+  /** serverless-offline's Lambda API of the stream processor (Invoke), while `pnpm start` serves. */
+  lambda?: string;
   /** The API under serverless-offline, once started. */
   api?: LocalApi;
   dashboard?: string;
@@ -36,6 +41,12 @@ export interface Endpoints extends LocalClientEndpoints {
   resources: Record<string, Record<string, ProvisionedResource>>;
   /** Per service: stack outputs, as compose passes them between services. */
   outputs: Record<string, Record<string, string>>;
+}
+
+/** An SQS client for the local SQS of these endpoints. */
+export function localSqsClient(endpoints: Pick<Endpoints, 'region' | 'credentials' | 'sqs'>): SQSClient {
+  if (!endpoints.sqs) throw new Error('these endpoints have no local SQS: start the stack again (pnpm stack)');
+  return new SQSClient({ region: endpoints.region, credentials: endpoints.credentials, endpoint: endpoints.sqs, maxAttempts: 3 });
 }
 
 export function endpointsFile(dir: string): string {

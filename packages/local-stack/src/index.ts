@@ -11,3 +11,4 @@ export * from './kinesis-event-source';
 export * from './reconcile';
 export * from './pipeline';
 export * from './offline';
+export * from './local-sqs';

@@ -1,4 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startApiRouter, type HttpRoute } from './api-router';
 import { LOCAL_ACCOUNT, localLambdaEnvironment, writeEndpoints, type LocalApi } from './endpoints';
 import { localKeyBindings, localKeys } from './local-keys';
@@ -14,6 +15,17 @@ interface StreamEventSettings {
   bisectBatchOnFunctionError?: boolean;
   functionResponseType?: string;
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** `arn: !GetAtt FailureQueue.Arn` as `sls print` gives it. */
+  destinations?: { onFailure?: { arn?: unknown; type?: string } };
+}
+
+/** The provisioned queue an on-failure destination names (a `Fn::GetAtt` of a queue of the same service). */
+function failureQueueName(settings: StreamEventSettings, resources: Record<string, { name: string; type: string }> = {}): string | undefined {
+  const arn = settings.destinations?.onFailure?.arn as { 'Fn::GetAtt'?: [string, string] } | string | undefined;
+  const logicalId = typeof arn === 'object' ? arn['Fn::GetAtt']?.[0] : undefined;
+  const byId = logicalId ? resources[logicalId] : undefined;
+  if (byId?.type === 'AWS::SQS::Queue') return byId.name;
+  return typeof arn === 'string' ? arn.split(':').pop() : undefined;
 }
 
 export interface LocalPipeline {
@@ -76,7 +88,7 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
     const router = await startApiRouter({ fallback: ingest.url, routes: [{ target: streamProcessor.url, events: httpEvents(stack.provisioned.definitions['stream-processor']?.config) }] });
     stoppers.push(() => router.stop());
     const api: LocalApi = { url: router.url, ...keys.api };
-    await writeEndpoints(options.dir, { ...stack.endpoints, api });
+    await writeEndpoints(options.dir, { ...stack.endpoints, api, lambda: streamProcessor.lambdaUrl });
 
     const definition = stack.provisioned.definitions['stream-processor'];
     const functions = (definition?.config.functions ?? {}) as Record<string, { name?: string; events?: Array<{ stream?: StreamEventSettings }> }>;
@@ -86,6 +98,10 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
     stoppers.push(async () => lambda.destroy());
 
     const failedBatches: FailedBatch[] = [];
+    // Lambda's on-failure destination: the service's failure queue on the local SQS, as declared.
+    const queueName = failureQueueName(settings, stack.provisioned.resources['stream-processor']);
+    if (!queueName) throw new Error(`${PROCESS_FUNCTION}'s stream event has no on-failure queue the local stack provisioned`);
+    const { QueueUrl: failureQueueUrl } = await stack.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
     const eventSource = await startKinesisEventSource({
       kinesis: stack.clients.kinesis,
       streamName: stack.endpoints.outputs.ingest?.StreamName ?? '',
@@ -106,6 +122,7 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
         return payload ? (JSON.parse(payload) as BatchResult) : {};
       },
       async onFailure(failed) {
+        await stack.sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(failed) }));
         failedBatches.push(failed);
       },
     });

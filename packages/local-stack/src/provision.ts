@@ -1,5 +1,6 @@
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, ResourceInUseException as StreamInUseException } from '@aws-sdk/client-kinesis';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { LOCAL_ACCOUNT, type LocalClients } from '@invoice-pipeline/local-emulators';
 import type { ProvisionedResource } from './endpoints';
@@ -14,7 +15,7 @@ export interface DeliveryStreamHost {
 export interface ProvisionOptions {
   stage: string;
   region: string;
-  clients: Pick<LocalClients, 'kinesis' | 'dynamodb' | 's3'>;
+  clients: Pick<LocalClients, 'kinesis' | 'dynamodb' | 's3'> & { sqs?: SQSClient };
   firehose: DeliveryStreamHost;
   root?: string;
 }
@@ -38,7 +39,7 @@ const NAME_PROPERTY: Record<string, string> = {
 };
 
 const NOT_EMULATED: Record<string, string> = {
-  'AWS::SQS::Queue': 'no local SQS: offline, the Kinesis event source hands batches that exhausted their retries to an on-failure callback instead',
+  'AWS::SQS::Queue': 'no local SQS in this run',
   'AWS::IAM::Role': 'no IAM locally: the emulators accept any credentials',
   'AWS::CloudWatch::Alarm': 'no CloudWatch locally',
 };
@@ -94,6 +95,10 @@ async function createResource(resource: CfnResource, identity: ProvisionedResour
     case 'AWS::S3::Bucket':
       // s3rver answers BucketAlreadyExists for a bucket kept from the last run; AWS would say BucketAlreadyOwnedByYou.
       await ignoreExisting(clients.s3.send(new CreateBucketCommand({ Bucket: identity.name })), BucketAlreadyOwnedByYou, BucketAlreadyExists);
+      return true;
+    case 'AWS::SQS::Queue':
+      if (!clients.sqs) return false;
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: identity.name }));
       return true;
     case 'AWS::KinesisFirehose::DeliveryStream':
       await options.firehose.createDeliveryStream(identity.name, properties);

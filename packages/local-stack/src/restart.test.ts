@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startStack, type StackOptions } from './stack';
+import { FREE_PORTS, startStack, type StackOptions } from './stack';
 
 /** `.local/` keeps every emulator's data between runs; `fresh` starts empty. */
 describe('a stack restarted on the same folder', () => {
   let dir: string;
-  const options = (): StackOptions => ({ dir, ports: { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 } });
+  const options = (): StackOptions => ({ dir, ports: FREE_PORTS });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stack-restart-'));

@@ -60,11 +60,14 @@ describe('the local stack', () => {
     expect(Object.keys(endpoints.outputs.ingest ?? {})).toEqual(expect.arrayContaining(['RestApiId', 'RestApiRootResourceId', 'InvoicesResourceId', 'StoreApiKeys']));
     expect(endpoints.outputs['stream-processor']).toMatchObject({ TableName: 'invoice-stream-processor-local-invoices' });
     expect(Object.keys(endpoints.resources['stream-processor'] ?? {})).toEqual(
-      expect.arrayContaining(['InvoiceTable', 'ArchiveBucket', 'RawArchiveDeliveryStream', 'WarehouseDeliveryStream']),
+      expect.arrayContaining(['InvoiceTable', 'ArchiveBucket', 'RawArchiveDeliveryStream', 'WarehouseDeliveryStream', 'FailureQueue']),
     );
     // The staging location belongs to the warehouse service (both loading paths write to it).
     expect(Object.keys(endpoints.resources.warehouse ?? {})).toEqual(expect.arrayContaining(['StagingBucket']));
-    expect(stack.provisioned.notEmulated.map((r) => r.type)).toEqual(expect.arrayContaining(['AWS::SQS::Queue', 'AWS::IAM::Role']));
+    // Queues are on the local SQS; IAM is not emulated.
+    expect(stack.provisioned.notEmulated.map((r) => r.type)).toEqual(expect.arrayContaining(['AWS::IAM::Role']));
+    expect(stack.provisioned.notEmulated.map((r) => r.type)).not.toContain('AWS::SQS::Queue');
+    expect(endpoints.sqs).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('serves the invoice stream on Kinesis', async () => {

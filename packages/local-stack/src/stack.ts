@@ -1,8 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, startDynamoDb, startKinesis, startS3, type LocalClients, type RunningServer } from '@invoice-pipeline/local-emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, type LocalClients, type RunningServer } from '@invoice-pipeline/local-emulators';
 import { startLocalFirehose, type LocalFirehose, type RetrySettings } from '@invoice-pipeline/local-firehose';
-import { writeEndpoints, type Endpoints } from './endpoints';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { localSqsClient, writeEndpoints, type Endpoints } from './endpoints';
+import { startLocalSqs } from './local-sqs';
+import { startSupervisedEmulator } from './supervisor';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
 import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
@@ -10,8 +13,10 @@ import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
 import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
 
 /** Fixed ports of `pnpm stack`, so the AWS CLI and psql commands in the README work as written. */
-export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, warehouse: 5439 } as const;
+export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, sqs: 4576, warehouse: 5439 } as const;
 export type StackPorts = Record<keyof typeof DEFAULT_PORTS, number>;
+/** A free port for every part (tests, parallel runs). */
+export const FREE_PORTS: StackPorts = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, sqs: 0, warehouse: 0 };
 
 export interface StackOptions {
   /** State folder: data of every emulator and endpoints.json. */
@@ -36,6 +41,8 @@ export interface StackOptions {
 export interface LocalStack {
   endpoints: Endpoints;
   clients: LocalClients;
+  /** The local SQS (the failure queue). */
+  sqs: SQSClient;
   warehouse: Warehouse;
   firehose: LocalFirehose;
   provisioned: ProvisionResult;
@@ -66,7 +73,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
   const stage = options.stage ?? 'local';
   const ports: StackPorts = { ...DEFAULT_PORTS, ...options.ports };
   if (options.fresh) {
-    for (const part of ['kinesis', 'dynamodb', 's3', 'firehose', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
+    for (const part of ['kinesis', 'dynamodb', 's3', 'sqs', 'firehose', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
   }
   await mkdir(options.dir, { recursive: true });
 
@@ -76,10 +83,13 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     return server;
   };
   try {
-    const [kinesis, dynamodb, s3] = await Promise.all([
-      startKinesis({ port: ports.kinesis, dataDir: join(options.dir, 'kinesis') }).then(track),
-      startDynamoDb({ port: ports.dynamodb, dataDir: join(options.dir, 'dynamodb') }).then(track),
-      startS3({ port: ports.s3, dataDir: join(options.dir, 's3') }).then(track),
+    const [kinesis, dynamodb, s3, sqs] = await Promise.all([
+      // Each npm emulator in a supervised process of its own: one emulator's crash is reported and it is restarted,
+      // instead of ending every emulator, the Firehose, the warehouse and the API with it.
+      startSupervisedEmulator('kinesis', { port: ports.kinesis, dataDir: join(options.dir, 'kinesis'), log }).then(track),
+      startSupervisedEmulator('dynamodb', { port: ports.dynamodb, dataDir: join(options.dir, 'dynamodb'), log }).then(track),
+      startSupervisedEmulator('s3', { port: ports.s3, dataDir: join(options.dir, 's3'), log }).then(track),
+      startLocalSqs({ port: ports.sqs, region: LOCAL_REGION, dataDir: join(options.dir, 'sqs') }).then(track),
     ]);
     const warehouse = options.warehouseUrl
       ? await connectWarehouse(options.warehouseUrl)
@@ -89,7 +99,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
 
     const base = { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, kinesis: kinesis.endpoint, dynamodb: dynamodb.endpoint, s3: s3.endpoint };
     const sdk = localClients({ ...base, firehose: 'http://127.0.0.1:1' });
-    stoppers.push(async () => sdk.destroy());
+    const sqsClient = localSqsClient({ ...base, sqs: sqs.endpoint });
+    stoppers.push(async () => sdk.destroy(), async () => sqsClient.destroy());
     const firehose = await startLocalFirehose({
       port: ports.firehose,
       region: LOCAL_REGION,
@@ -106,7 +117,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       if (report.inFlight > 0) log(`firehose stopped with ${report.inFlight} record(s) still in flight`);
     });
 
-    const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: sdk, firehose });
+    const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: { ...sdk, sqs: sqsClient }, firehose });
     for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
 
     // The deployed loader's own code (mergeWarehouse): staged files in S3 -> COPY -> MERGE, here on the local warehouse.
@@ -133,6 +144,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       stage,
       ...base,
       firehose: firehose.endpoint,
+      sqs: sqs.endpoint,
       warehouse: { url: warehouse.url },
       resources: provisioned.resources,
       outputs: provisioned.outputs,
@@ -140,7 +152,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     await writeEndpoints(options.dir, endpoints);
     const clients = localClients(endpoints);
     stoppers.push(async () => clients.destroy());
-    return { endpoints, clients, warehouse, firehose, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
+    return { endpoints, clients, sqs: sqsClient, warehouse, firehose, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
   } catch (error) {
     await stopAll(stoppers).catch(() => undefined);
     throw error;

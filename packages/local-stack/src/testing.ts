@@ -2,12 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalPipeline, type LocalPipeline } from './pipeline';
-import { startStack, type LocalStack, type StackOptions } from './stack';
+import { FREE_PORTS, startStack, type LocalStack, type StackOptions } from './stack';
 
 // `@invoice-pipeline/local-stack/testing`: starters for integration tests (test code only).
 export { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
-
-const TEST_PORTS = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, warehouse: 0 };
 
 /** A temporary state folder for `start`, removed when what it started stops (or fails to start). */
 async function inTemporaryDir<T extends { stop(): Promise<void> }>(start: (dir: string) => Promise<T>): Promise<T & { dir: string }> {
@@ -36,7 +34,7 @@ async function inTemporaryDir<T extends { stop(): Promise<void> }>(start: (dir: 
  * one API URL, the Kinesis event source), isolated like startTestStack: `pipeline.api` has the URL and the run's keys.
  */
 export function startTestPipeline(options: Partial<StackOptions> = {}): Promise<LocalPipeline & { dir: string }> {
-  return inTemporaryDir((dir) => startLocalPipeline({ dir, fresh: true, ports: TEST_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
+  return inTemporaryDir((dir) => startLocalPipeline({ dir, fresh: true, ports: FREE_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
 }
 
 /**
@@ -45,5 +43,5 @@ export function startTestPipeline(options: Partial<StackOptions> = {}): Promise<
  *   const stack = await startTestStack(); … await stack.stop();
  */
 export function startTestStack(options: Partial<StackOptions> = {}): Promise<LocalStack & { dir: string }> {
-  return inTemporaryDir((dir) => startStack({ dir, fresh: true, ports: TEST_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
+  return inTemporaryDir((dir) => startStack({ dir, fresh: true, ports: FREE_PORTS, firehoseBufferSeconds: 1, mergeIntervalMs: 500, ...options }));
 }

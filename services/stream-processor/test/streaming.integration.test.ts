@@ -1,6 +1,7 @@
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   countBadRecords,
   localLambdaEnvironment,
@@ -13,7 +14,9 @@ import {
   type LocalStack,
 } from '@invoice-pipeline/local-stack';
 import { startTestStack } from '@invoice-pipeline/local-stack/testing';
-import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
+import { packWarehouseRecords } from '../src/invoices/send-warehouse';
+import { redriveBadRows, redriveFailureQueue, redriveFirehoseErrors } from '../src/redrive/redrive';
 import { BUNDLED_SAMPLES, groupInvoices, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 
@@ -270,4 +273,125 @@ describe('the stream processor on the local stack', () => {
     const warehouseName = stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
     expect(stack.firehose.stats(warehouseName)).toMatchObject({ failed: 0, inFlight: 0 });
   }, 120_000);
+
+  it('survives the warehouse being down for a while: nothing lost, exact lines and totals once it is back', async () => {
+    const before = await readWarehouseTotals(stack.warehouse);
+    const copyRows = stack.warehouse.copyRows;
+    let down = true;
+    let refused = 0;
+    stack.warehouse.copyRows = async (...args) => {
+      if (down) {
+        refused += 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5439');
+      }
+      return copyRows.apply(stack.warehouse, args);
+    };
+    try {
+      const sent = [version('920001', 7, '1.1'), version('920002', 130, '0.333'), version('920003', 1, '0')];
+      expect(await deliver(await streamRecords(sent.map((i) => JSON.stringify(i))))).toEqual({ batchItemFailures: [] });
+      // Firehose has accepted the rows and keeps retrying its COPY while the warehouse is down.
+      const deadline = Date.now() + 20_000;
+      while (refused < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(refused).toBeGreaterThanOrEqual(3);
+      expect((await invoiceInSinks('920002')).warehouse).toEqual([]);
+      down = false;
+      await settle();
+      expect((await invoiceInSinks('920002')).warehouse).toHaveLength(130);
+      const expected = new Tally().addAll(sent.flatMap((i) => normaliseInvoice(i))).totals();
+      const after = await readWarehouseTotals(stack.warehouse);
+      expect(after.lines).toBe(before.lines + expected.lines);
+      expect(after.invoices).toBe(before.invoices + expected.invoices);
+      expect(after.staged).toBe(0);
+    } finally {
+      stack.warehouse.copyRows = copyRows;
+    }
+  }, 120_000);
+
+  it('replays what was set aside (failure-queue batches, fixed bad rows, Firehose error output) back through the pipeline; a second replay changes no total', async () => {
+    const region = stack.endpoints.region;
+    const sqs = stack.sqs;
+    const { QueueUrl: queueUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: stack.endpoints.resources['stream-processor']?.FailureQueue?.name }));
+    const invoke = (event: { Records: unknown[] }) => handler(event as KinesisStreamEvent, context);
+    const table = { dynamodb: DynamoDBDocumentClient.from(stack.clients.dynamodb), tableName: names().table };
+    const staging = stack.endpoints.outputs.warehouse?.StagingBucketName as string;
+    const warehouseStream = stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
+
+    // 1. A batch the processor keeps failing on (its own small stream): Lambda gives it up to the failure queue.
+    const failing = 'redrive-test';
+    const streamArn = `arn:aws:kinesis:${region}:000000000000:stream/${failing}`;
+    await stack.clients.kinesis.send(new CreateStreamCommand({ StreamName: failing, ShardCount: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lost = [version('910001', 3, '1.5'), version('910002', 120, '0.125'), version('910003', 1, '7')];
+    await stack.clients.kinesis.send(new PutRecordsCommand({ StreamName: failing, Records: lost.map((i) => ({ Data: Buffer.from(JSON.stringify(i)), PartitionKey: i.invoiceNo })) }));
+    const source = await startKinesisEventSource({
+      kinesis: stack.clients.kinesis,
+      streamName: failing,
+      streamArn,
+      region,
+      maximumRetryAttempts: 1,
+      bisectBatchOnFunctionError: true,
+      invoke: async () => ({ functionError: 'Unhandled: DynamoDB unreachable' }),
+      onFailure: async (failed) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(failed) }))),
+    });
+    try {
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+    const { Messages: sent = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    expect(sent.length).toBeGreaterThan(0);
+    for (const message of sent) {
+      expect(JSON.parse(message.Body ?? '{}')).toMatchObject({ requestContext: { condition: 'RetryAttemptsExhausted' }, KinesisBatchInfo: { streamArn, shardId: 'shardId-000000000000' } });
+      expect(message.Body).not.toContain(Buffer.from(JSON.stringify(lost[0])).toString('base64').slice(0, 40));
+    }
+
+    // 2. A bad row, then fixed in place by an operator.
+    const [broken] = await streamRecords([JSON.stringify({ ...version('910004', 2, '3'), lines: 'not a list' })]);
+    await deliver([broken as KinesisEventRecord]);
+    const { Contents = [] } = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: names().archive, Prefix: 'bad-rows/' }));
+    const badKey = Contents.map((o) => o.Key as string).find((key) => key.endsWith(`/${broken?.kinesis.sequenceNumber}.json`)) as string;
+    const badRow = JSON.parse((await (await stack.clients.s3.send(new GetObjectCommand({ Bucket: names().archive, Key: badKey }))).Body?.transformToString()) ?? '{}');
+    const fixedRow = JSON.stringify({ ...badRow, data: Buffer.from(JSON.stringify(version('910004', 2, '3'))).toString('base64') });
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: names().archive, Key: badKey, Body: fixedRow }));
+
+    // 3. Firehose error output of the warehouse stream (its error record shape): rows of a load that never happened.
+    const errorKey = 'firehose-errors/warehouse/2026/11/25/16/warehouse-1-error';
+    const rows = packWarehouseRecords(normaliseInvoice(version('910005', 4, '2.25')), recordVersion('7'));
+    const errorBody = rows.map((row) => JSON.stringify({ attemptsMade: 4, arrivalTimestamp: Date.now(), errorCode: 'Redshift.ConnectionFailed', errorMessage: 'down', attemptEndingTimestamp: Date.now(), rawData: row.toString('base64') })).join('\n');
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: staging, Key: errorKey, Body: errorBody }));
+    for (const invoiceNo of ['910001', '910002', '910003', '910004', '910005']) expect((await invoiceInSinks(invoiceNo)).warehouse).toEqual([]);
+
+    const replay = async () => ({
+      failures: await redriveFailureQueue({ sqs, queueUrl, kinesis: stack.clients.kinesis, invoke, region }),
+      badRows: await redriveBadRows({ s3: stack.clients.s3, bucket: names().archive, table, invoke, region }),
+      firehose: await redriveFirehoseErrors({ s3: stack.clients.s3, warehouse: { bucket: staging, target: { firehose: stack.clients.firehose, deliveryStreamName: warehouseStream } } }),
+    });
+    const first = await replay();
+    await settle();
+    expect(first.failures).toMatchObject({ replayed: 3, records: 3, kept: [] });
+    expect(first.badRows.replayed).toBe(1);
+    expect(first.badRows.stillInvalid).not.toContain(badKey);
+    // The other bad rows of this run stay: still invalid, or refused again (the intruding store's record among them).
+    expect(first.badRows.rows).toBe(1 + first.badRows.stillInvalid.length + first.badRows.refusedAgain.length);
+    expect(first.badRows.refusedAgain.length).toBeGreaterThanOrEqual(1);
+    expect(first.firehose).toMatchObject({ objects: 1, warehouseRecords: 1 });
+    const lines = (n: number, price: string) => Array.from({ length: n }, (_, i) => `${i + 1}@${Number(price)}`);
+    expect((await invoiceInSinks('910001')).warehouse).toEqual(lines(3, '1.5'));
+    expect((await invoiceInSinks('910002')).dynamodb.lineCount).toBe(120);
+    expect((await invoiceInSinks('910004')).warehouse).toEqual(lines(2, '3'));
+    expect((await invoiceInSinks('910005')).warehouse).toEqual(lines(4, '2.25'));
+    const after = { dynamodb: await readDynamoDbTotals(stack.clients.dynamodb, names().table), warehouse: await readWarehouseTotals(stack.warehouse) };
+    const { Messages: left = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0 }));
+    expect(left).toEqual([]);
+
+    // The same things set aside again and replayed a second time: no total moves.
+    for (const message of sent) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body }));
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: names().archive, Key: badKey, Body: fixedRow }));
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: staging, Key: errorKey, Body: errorBody }));
+    const second = await replay();
+    await settle();
+    expect(second.failures.replayed).toBe(3);
+    expect(second.badRows.replayed).toBe(1);
+    expect({ dynamodb: await readDynamoDbTotals(stack.clients.dynamodb, names().table), warehouse: await readWarehouseTotals(stack.warehouse) }).toEqual(after);
+  }, 180_000);
 });
