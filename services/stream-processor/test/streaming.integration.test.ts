@@ -276,20 +276,22 @@ describe('the stream processor on the local stack', () => {
 
   it('survives the warehouse being down for a while: nothing lost, exact lines and totals once it is back', async () => {
     const before = await readWarehouseTotals(stack.warehouse);
-    const copyRows = stack.warehouse.copyRows;
+    // The loader's COPY + MERGE transaction fails as an unreachable warehouse would; its staged files wait in S3.
+    const transaction = stack.warehouse.transaction;
     let down = true;
     let refused = 0;
-    stack.warehouse.copyRows = async (...args) => {
+    stack.warehouse.transaction = (async (...args: Parameters<typeof transaction>) => {
       if (down) {
         refused += 1;
         throw new Error('connect ECONNREFUSED 127.0.0.1:5439');
       }
-      return copyRows.apply(stack.warehouse, args);
-    };
+      return transaction.apply(stack.warehouse, args);
+    }) as typeof transaction;
     try {
       const sent = [version('920001', 7, '1.1'), version('920002', 130, '0.333'), version('920003', 1, '0')];
       expect(await deliver(await streamRecords(sent.map((i) => JSON.stringify(i))))).toEqual({ batchItemFailures: [] });
-      // Firehose has accepted the rows and keeps retrying its COPY while the warehouse is down.
+      // Firehose has staged the rows; the loader keeps trying its COPY + MERGE while the warehouse is down.
+      await stack.firehose.flush();
       const deadline = Date.now() + 20_000;
       while (refused < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(refused).toBeGreaterThanOrEqual(3);
@@ -303,7 +305,7 @@ describe('the stream processor on the local stack', () => {
       expect(after.invoices).toBe(before.invoices + expected.invoices);
       expect(after.staged).toBe(0);
     } finally {
-      stack.warehouse.copyRows = copyRows;
+      stack.warehouse.transaction = transaction;
     }
   }, 120_000);
 
