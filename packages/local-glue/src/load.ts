@@ -20,6 +20,8 @@ export interface LoadDumpOptions {
   classifier?: CsvClassifier;
   /** Called as lines are staged (loaded so far, total to load). */
   onProgress?: (staged: number, total: number) => void;
+  /** Called with the dump's bad rows once the transform has run, before the warehouse is touched. */
+  onBadRows?: (badRows: BadRow[]) => Promise<void>;
 }
 
 export interface DumpLoadReport {
@@ -52,6 +54,7 @@ export async function loadDumpFile(options: LoadDumpOptions): Promise<DumpLoadRe
     const badRows = await transform.badRows();
     const transformed = Date.now();
     const total = summary?.linesAccepted ?? 0;
+    await options.onBadRows?.(badRows);
     await options.warehouse.runStatements(batchFileReplaceStatements(file));
     let staged = 0;
     const columns = [...BATCH_STAGING_COLUMNS, ...BATCH_SOURCE_COLUMNS];

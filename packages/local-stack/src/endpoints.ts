@@ -34,6 +34,8 @@ export interface Endpoints extends LocalClientEndpoints {
   sqs?: string;
   /** serverless-offline's Lambda API of the stream processor (Invoke), while `pnpm start` serves. */
   lambda?: string;
+  /** The local Glue's API (job runs of the batch path). */
+  glue?: string;
   /** The API under serverless-offline, once started. */
   api?: LocalApi;
   dashboard?: string;

@@ -10,5 +10,6 @@ export * from './warehouse';
 export * from './kinesis-event-source';
 export * from './reconcile';
 export * from './pipeline';
+export * from './dumps-trigger';
 export * from './offline';
 export * from './local-sqs';

@@ -12,11 +12,17 @@ export interface DeliveryStreamHost {
   createDeliveryStream(name: string, properties: Record<string, unknown>): Promise<unknown> | unknown;
 }
 
+/** What the local Glue must offer the provisioner: false for a Glue type it does not emulate. */
+export interface GlueHost {
+  createResource(type: string, name: string, properties: Record<string, unknown>): boolean;
+}
+
 export interface ProvisionOptions {
   stage: string;
   region: string;
   clients: Pick<LocalClients, 'kinesis' | 'dynamodb' | 's3'> & { sqs?: SQSClient };
   firehose: DeliveryStreamHost;
+  glue?: GlueHost;
   root?: string;
 }
 
@@ -36,18 +42,24 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::KinesisFirehose::DeliveryStream': 'DeliveryStreamName',
   'AWS::SQS::Queue': 'QueueName',
   'AWS::IAM::Role': 'RoleName',
+  'AWS::Glue::Job': 'Name',
+  'AWS::Glue::Crawler': 'Name',
+  'AWS::Glue::Database': 'DatabaseInput.Name',
+  'AWS::Glue::Classifier': 'CsvClassifier.Name',
+  'AWS::Glue::Connection': 'ConnectionInput.Name',
 };
 
 const NOT_EMULATED: Record<string, string> = {
   'AWS::SQS::Queue': 'no local SQS in this run',
   'AWS::IAM::Role': 'no IAM locally: the emulators accept any credentials',
   'AWS::CloudWatch::Alarm': 'no CloudWatch locally',
+  'AWS::Glue::Connection': 'the local Glue job writes the local warehouse directly (no JDBC connection or VPC)',
 };
 
 /** Physical name, Ref value and ARN of a resource, as CloudFormation would give them. */
 function identify(logicalId: string, resource: CfnResource, region: string): ProvisionedResourceLike {
   const nameProperty = NAME_PROPERTY[resource.Type];
-  const declared = nameProperty ? resource.Properties?.[nameProperty] : undefined;
+  const declared = nameProperty?.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], resource.Properties);
   const name = typeof declared === 'string' ? declared : logicalId;
   switch (resource.Type) {
     case 'AWS::Kinesis::Stream':
@@ -104,6 +116,7 @@ async function createResource(resource: CfnResource, identity: ProvisionedResour
       await options.firehose.createDeliveryStream(identity.name, properties);
       return true;
     default:
+      if (resource.Type.startsWith('AWS::Glue::')) return options.glue?.createResource(resource.Type, identity.name, properties) ?? false;
       return false;
   }
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, type LocalClients, type RunningServer } from '@invoice-pipeline/local-emulators';
 import { startLocalFirehose, type LocalFirehose, type RetrySettings } from '@invoice-pipeline/local-firehose';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { startLocalGlue, type LocalGlue } from '@invoice-pipeline/local-glue';
+import { startDumpsTrigger, type DumpsTrigger } from './dumps-trigger';
 import { localSqsClient, writeEndpoints, type Endpoints } from './endpoints';
 import { startLocalSqs } from './local-sqs';
 import { startSupervisedEmulator } from './supervisor';
@@ -13,10 +15,10 @@ import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
 import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
 
 /** Fixed ports of `pnpm stack`, so the AWS CLI and psql commands in the README work as written. */
-export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, sqs: 4576, warehouse: 5439 } as const;
+export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose: 4573, glue: 4574, sqs: 4576, warehouse: 5439 } as const;
 export type StackPorts = Record<keyof typeof DEFAULT_PORTS, number>;
 /** A free port for every part (tests, parallel runs). */
-export const FREE_PORTS: StackPorts = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, sqs: 0, warehouse: 0 };
+export const FREE_PORTS: StackPorts = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, glue: 0, sqs: 0, warehouse: 0 };
 
 export interface StackOptions {
   /** State folder: data of every emulator and endpoints.json. */
@@ -45,6 +47,9 @@ export interface LocalStack {
   sqs: SQSClient;
   warehouse: Warehouse;
   firehose: LocalFirehose;
+  /** The batch path: the local Glue (job runs) and the dumps bucket's trigger (S3 -> EventBridge -> startLoad). */
+  glue: LocalGlue;
+  dumpsTrigger?: DumpsTrigger;
   provisioned: ProvisionResult;
   /** Loads the staged files not loaded yet and merges them, as the deployed mergeWarehouse function does (also on a timer). Resolves to the files loaded. */
   mergeWarehouse(): Promise<number>;
@@ -71,9 +76,10 @@ async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
 export async function startStack(options: StackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const stage = options.stage ?? 'local';
-  const ports: StackPorts = { ...DEFAULT_PORTS, ...options.ports };
+  // A caller asking free ports for the emulators (firehose: 0) gets a free one for Glue too, unless it names one.
+  const ports: StackPorts = { ...DEFAULT_PORTS, ...(options.ports?.firehose === 0 ? { glue: 0 } : {}), ...options.ports };
   if (options.fresh) {
-    for (const part of ['kinesis', 'dynamodb', 's3', 'sqs', 'firehose', 'warehouse', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
+    for (const part of ['kinesis', 'dynamodb', 's3', 'sqs', 'firehose', 'warehouse', 'glue', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
   }
   await mkdir(options.dir, { recursive: true });
 
@@ -117,8 +123,16 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       if (report.inFlight > 0) log(`firehose stopped with ${report.inFlight} record(s) still in flight`);
     });
 
-    const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: { ...sdk, sqs: sqsClient }, firehose });
+    const glue = await startLocalGlue({ port: ports.glue, s3: sdk.s3, warehouse, workDir: join(options.dir, 'glue'), log });
+    stoppers.push(() => glue.stop());
+
+    const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: { ...sdk, sqs: sqsClient }, firehose, glue });
     for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
+    const batchLoader = provisioned.definitions['batch-loader'];
+    const dumpsTrigger = batchLoader
+      ? await startDumpsTrigger({ s3: sdk.s3, definition: batchLoader, region: LOCAL_REGION, credentials: base.credentials, glueEndpoint: glue.endpoint, log })
+      : undefined;
+    if (dumpsTrigger) stoppers.push(() => dumpsTrigger.stop());
 
     // The deployed loader's own code (mergeWarehouse): staged files in S3 -> COPY -> MERGE, here on the local warehouse.
     const stagingBucket = provisioned.outputs.warehouse?.StagingBucketName;
@@ -145,6 +159,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       ...base,
       firehose: firehose.endpoint,
       sqs: sqs.endpoint,
+      glue: glue.endpoint,
       warehouse: { url: warehouse.url },
       resources: provisioned.resources,
       outputs: provisioned.outputs,
@@ -152,7 +167,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     await writeEndpoints(options.dir, endpoints);
     const clients = localClients(endpoints);
     stoppers.push(async () => clients.destroy());
-    return { endpoints, clients, sqs: sqsClient, warehouse, firehose, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
+    return { endpoints, clients, sqs: sqsClient, warehouse, firehose, glue, dumpsTrigger, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
   } catch (error) {
     await stopAll(stoppers).catch(() => undefined);
     throw error;

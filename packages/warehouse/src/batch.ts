@@ -80,3 +80,30 @@ export function mergeBatchFileStatements(dialect: WarehouseDialect, sourceFile: 
 export function batchFileReplaceStatements(sourceFile: string): string[] {
   return [`DELETE FROM ${BATCH_TABLES.staging} WHERE source_file = ${sqlLiteral(sourceFile)};`];
 }
+
+/** What the warehouse holds of some dump files (reconciliation of the batch path). */
+export interface BatchFilesTotals {
+  /** Files of the list with a recorded load. */
+  files: number;
+  /** Lines and rejected rows their loads recorded. */
+  linesRecorded: number;
+  rejected: number;
+  /** Lines in invoice_lines within those files' segments, their invoices and exact revenue (3 decimals). */
+  lines: number;
+  invoices: number;
+  revenue: string;
+}
+
+/**
+ * Postgres query of BatchFilesTotals for the dump files named by $1 (a text array): the loads recorded for them, and
+ * the lines invoice_lines holds within their segments (a line stays counted if the stream later delivered it again).
+ */
+export const BATCH_FILES_TOTALS_SQL = [
+  `SELECT (SELECT count(*) FROM ${BATCH_TABLES.loads} WHERE source_file = ANY($1))::int AS files,`,
+  `  (SELECT coalesce(sum(lines), 0) FROM ${BATCH_TABLES.loads} WHERE source_file = ANY($1))::int AS "linesRecorded",`,
+  `  (SELECT coalesce(sum(rejected), 0) FROM ${BATCH_TABLES.loads} WHERE source_file = ANY($1))::int AS rejected,`,
+  `  count(l.invoice_no)::int AS lines, count(DISTINCT l.invoice_no)::int AS invoices, coalesce(sum(l.line_total), 0)::numeric(20,3)::text AS revenue`,
+  `FROM ${BATCH_TABLES.segments} g`,
+  `JOIN ${WAREHOUSE_TABLES.lines} l ON l.invoice_no = g.invoice_no AND l.line_no BETWEEN g.first_line_no AND g.first_line_no + g.line_count - 1`,
+  `WHERE g.source_file = ANY($1)`,
+].join('\n');

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
+import { DumpRefused, loadDumpFile } from '@invoice-pipeline/local-glue';
 import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
-import { BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
+import { BUNDLED_SAMPLES, CSV_HEADER, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
-import { DumpRefused } from '../src/crawler';
-import { loadDumpFile } from '../src/load';
-import { HEADER, tempDir } from './helpers';
+import { startEmbeddedWarehouse, type Warehouse } from './warehouse';
+
+// The local Glue's load (packages/local-glue) into the embedded warehouse: the batch path's warehouse side.
+const HEADER = CSV_HEADER.join(',');
 
 const LINE_COLUMNS = WAREHOUSE_COLUMNS.map((c) => c.name);
 
@@ -36,14 +40,20 @@ const row = (invoiceNo: string, stockCode: string, quantity: number, price: stri
 
 describe('loading dumps into the warehouse (local Glue on the embedded warehouse)', () => {
   let warehouse: Warehouse;
-  let files: Awaited<ReturnType<typeof tempDir>>;
+  let dir: string;
+  const files = {
+    write: async (name: string, content: string) => {
+      await writeFile(join(dir, name), content);
+      return join(dir, name);
+    },
+  };
   beforeAll(async () => {
     warehouse = await startEmbeddedWarehouse({ port: 0 });
-    files = await tempDir();
+    dir = await mkdtemp(join(tmpdir(), 'dump-load-'));
   }, 180_000);
   afterAll(async () => {
     await warehouse?.close();
-    await files?.remove();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
   beforeEach(() => emptyWarehouse(warehouse));
 
