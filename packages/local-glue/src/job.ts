@@ -4,18 +4,16 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
 import type { BadRow } from '@invoice-pipeline/transactions/files';
 import { DumpRefused } from './crawler';
 import { loadDumpFile, type BatchWarehouse, type DumpLoadReport } from './load';
 
-/** Where the job reads dumps from, and where it moves them (the same keys as glue/load_dump.py). */
-export const DUMP_PREFIXES = { incoming: 'incoming/', processed: 'processed/', rejected: 'rejected/' } as const;
-
-const withoutIncoming = (key: string) => (key.startsWith(DUMP_PREFIXES.incoming) ? key.slice(DUMP_PREFIXES.incoming.length) : key);
+const withoutIncoming = (key: string) => (key.startsWith(S3_PREFIXES.incoming) ? key.slice(S3_PREFIXES.incoming.length) : key);
 
 /** rejected/<key without incoming/>.<suffix>: a dump's bad rows (`bad-rows.jsonl`) or its refusal (`refused.json`). */
-export const rejectedKey = (dumpKey: string, suffix: 'bad-rows.jsonl' | 'refused.json') => `${DUMP_PREFIXES.rejected}${withoutIncoming(dumpKey)}.${suffix}`;
-export const processedKey = (dumpKey: string) => `${DUMP_PREFIXES.processed}${withoutIncoming(dumpKey)}`;
+export const rejectedKey = (dumpKey: string, suffix: 'bad-rows.jsonl' | 'refused.json') => `${S3_PREFIXES.rejected}${withoutIncoming(dumpKey)}.${suffix}`;
+export const processedKey = (dumpKey: string) => `${S3_PREFIXES.processed}${withoutIncoming(dumpKey)}`;
 
 /** Bad rows as the job writes them: one JSON object a line (file, line, field, reason, raw). */
 export const badRowLines = (rows: readonly BadRow[]) => rows.map((row) => `${JSON.stringify({ file: row.file, line: row.line, field: row.field, reason: row.reason, raw: row.raw })}\n`).join('');

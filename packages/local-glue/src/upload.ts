@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { GetJobRunsCommand, type GlueClient, type JobRun } from '@aws-sdk/client-glue';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DUMP_PREFIXES } from './job';
+import { GetJobRunsCommand, GlueClient, type JobRun } from '@aws-sdk/client-glue';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
+import type { BadRow } from '@invoice-pipeline/transactions/files';
+import { BATCH_FILES_TOTALS_SQL, type BatchFilesTotals } from '@invoice-pipeline/warehouse';
+import { rejectedKey } from './job';
 
 export interface DumpDelivery {
   /** Local file. */
@@ -52,7 +55,7 @@ async function runFor(glue: DeliverDumpsOptions['glue'], jobName: string, key: s
 export async function deliverDumps(options: DeliverDumpsOptions): Promise<DumpDelivery[]> {
   const deliveries: DumpDelivery[] = [];
   for (const [index, path] of options.paths.entries()) {
-    const key = `${DUMP_PREFIXES.incoming}${basename(path)}`;
+    const key = `${S3_PREFIXES.incoming}${basename(path)}`;
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const report = (phase: 'uploading' | 'waiting' | 'loading') => options.onProgress?.({ index, count: options.paths.length, key, phase, seconds: seconds() });
@@ -83,3 +86,24 @@ export async function deliverDumps(options: DeliverDumpsOptions): Promise<DumpDe
   }
   return deliveries;
 }
+
+/** What the warehouse holds of some dump files (their recorded loads, and their lines, invoices and revenue). */
+export async function batchFilesTotals(warehouse: { query<T>(sql: string, params?: unknown[]): Promise<T[]> }, keys: readonly string[]): Promise<BatchFilesTotals> {
+  const [totals] = await warehouse.query<BatchFilesTotals>(BATCH_FILES_TOTALS_SQL, [keys]);
+  return totals ?? { files: 0, linesRecorded: 0, rejected: 0, lines: 0, invoices: 0, revenue: '0.000' };
+}
+
+/** The bad rows a load of this dump set aside (rejected/<name>.bad-rows.jsonl), none when there is no such object. */
+export async function readRejectedRows(s3: S3Client, bucket: string, dumpKey: string): Promise<BadRow[]> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: rejectedKey(dumpKey, 'bad-rows.jsonl') }));
+    const text = (await object.Body?.transformToString('utf8')) ?? '';
+    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as BadRow);
+  } catch (error) {
+    if (error instanceof NoSuchKey) return [];
+    throw error;
+  }
+}
+
+/** A Glue client on the local Glue's endpoint. */
+export const localGlueClient = (config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } }) => new GlueClient({ ...config, maxAttempts: 3 });

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { deliverDumps, rejectedKey } from '@invoice-pipeline/local-glue';
+import { batchFilesTotals, deliverDumps, rejectedKey } from '@invoice-pipeline/local-glue';
 import { BUNDLED_SAMPLES, CSV_HEADER, summariseSource } from '@invoice-pipeline/transactions/files';
-import { BATCH_FILES_TOTALS_SQL, type BatchFilesTotals } from '@invoice-pipeline/warehouse';
 import { readWarehouseTotals } from './reconcile';
 import { startTestStack } from './testing';
 
@@ -46,7 +45,7 @@ describe('dumps through the local stack', () => {
   }, 60_000);
 
   const deliver = (...paths: string[]) => deliverDumps({ s3: stack.clients.s3, glue, bucket, jobName, paths });
-  const filesTotals = async (keys: string[]) => (await stack.warehouse.query<BatchFilesTotals>(BATCH_FILES_TOTALS_SQL, [keys]))[0];
+  const filesTotals = (keys: string[]) => batchFilesTotals(stack.warehouse, keys);
   const keysUnder = async (prefix: string) => ((await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
   const text = async (key: string) => (await (await stack.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString('utf8')) ?? '';
 

@@ -1,4 +1,5 @@
 import { StartJobRunCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { S3_PREFIXES } from '@invoice-pipeline/transactions';
 
 /** The part of an EventBridge "Object Created" event from S3 the loader reads. */
 export interface ObjectCreatedEvent {
@@ -13,7 +14,7 @@ export interface StartLoadDependencies {
 }
 
 /** Dumps are loaded from this prefix; processed/ and rejected/ are written by the job itself. */
-export const INCOMING_PREFIX = 'incoming/';
+const INCOMING_PREFIX = S3_PREFIXES.incoming;
 
 export type StartLoadResult = { started: true; jobRunId: string; key: string } | { started: false; key: string; reason: string };
 
