@@ -1,4 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chunkWithin } from '@invoice-pipeline/retry';
 import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@invoice-pipeline/local-stack';
 import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
@@ -50,9 +51,9 @@ async function writeStraightToSinks(pipeline: LocalPipeline, invoices: Normalise
   const items = invoices.flatMap((lines) => invoiceItems(lines, CEILING_VERSION));
   const started = performance.now();
   const toDynamoDb = async () => {
-    let next = 0;
+    const calls = chunkWithin(items, { maxCount: 25 });
     const worker = async () => {
-      for (let at = (next += 25) - 25; at < items.length; at = (next += 25) - 25) await putItems(items.slice(at, at + 25), { dynamodb, tableName });
+      for (let call = calls.shift(); call; call = calls.shift()) await putItems(call, { dynamodb, tableName });
     };
     await Promise.all(Array.from({ length: CEILING_DYNAMODB_CONCURRENCY }, worker));
   };

@@ -57,3 +57,4 @@ export async function sendUntilAccepted<T>(
     pending = await sendBatch(pending);
   }
 }
+export * from './chunk';

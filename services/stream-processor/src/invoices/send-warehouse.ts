@@ -1,7 +1,7 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FieldProblem, NormalisedLine } from '@invoice-pipeline/transactions';
 import { toWarehouseRow, warehouseRowProblems } from '@invoice-pipeline/warehouse';
-import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { chunkWithin, sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
 import { SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
@@ -24,50 +24,23 @@ export interface WarehouseStreamTarget {
  * refused row fails the whole COPY.
  */
 export function packWarehouseRecords(lines: NormalisedLine[], version: string): Buffer[] {
-  const records: Buffer[] = [];
-  let current: Buffer[] = [];
-  let size = 0;
   const refused: FieldProblem[] = [];
-  for (const line of lines) {
+  const rows = lines.map((line) => {
     const warehouseRow = toWarehouseRow(line, version);
     refused.push(...warehouseRowProblems(warehouseRow).map((p) => ({ ...p, path: `lines[${line.lineNo - 1}].${p.path}` })));
     const row = Buffer.from(`${JSON.stringify(warehouseRow)}\n`);
     if (row.length > MAX_BYTES_PER_RECORD) {
       throw new SinkRefusedError('Firehose', [{ path: `lines[${line.lineNo - 1}]`, message: `row of ${row.length} bytes exceeds a Firehose record (${MAX_BYTES_PER_RECORD})` }]);
     }
-    if (size + row.length > MAX_BYTES_PER_RECORD && current.length) {
-      records.push(Buffer.concat(current));
-      current = [];
-      size = 0;
-    }
-    current.push(row);
-    size += row.length;
-  }
+    return row;
+  });
   if (refused.length) throw new SinkRefusedError('warehouse', refused);
-  if (current.length) records.push(Buffer.concat(current));
-  return records;
-}
-
-function callsOf(records: Buffer[]): Buffer[][] {
-  const calls: Buffer[][] = [];
-  let call: Buffer[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    if (call.length === MAX_RECORDS_PER_CALL || (bytes + record.length > MAX_BYTES_PER_CALL && call.length)) {
-      calls.push(call);
-      call = [];
-      bytes = 0;
-    }
-    call.push(record);
-    bytes += record.length;
-  }
-  if (call.length) calls.push(call);
-  return calls;
+  return chunkWithin(rows, { maxBytes: MAX_BYTES_PER_RECORD }, (row) => row.length).map((run) => Buffer.concat(run));
 }
 
 /** Sends packed records to the warehouse delivery stream; records Firehose did not accept (FailedPutCount) are retried. */
 export async function sendToWarehouse(records: Buffer[], target: WarehouseStreamTarget): Promise<void> {
-  for (const call of callsOf(records)) {
+  for (const call of chunkWithin(records, { maxCount: MAX_RECORDS_PER_CALL, maxBytes: MAX_BYTES_PER_CALL }, (record) => record.length)) {
     await sendUntilAccepted(
       call,
       async (pending) => {

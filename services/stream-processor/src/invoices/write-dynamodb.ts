@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
+import { chunkWithin, sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
 import { ownershipConflict } from '@invoice-pipeline/transactions';
 import { HEADER_SK, LINES_SK_PREFIX, type InvoiceItem } from './dynamodb-items';
 import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
@@ -18,9 +18,9 @@ type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteRequest: { K
 
 /** BatchWriteItem in chunks of 25, retrying UnprocessedItems with backoff until none is left. */
 async function batchWrite(requests: WriteRequest[], target: DynamoDbTarget): Promise<void> {
-  for (let start = 0; start < requests.length; start += MAX_ITEMS_PER_BATCH_WRITE) {
+  for (const call of chunkWithin(requests, { maxCount: MAX_ITEMS_PER_BATCH_WRITE })) {
     await sendUntilAccepted(
-      requests.slice(start, start + MAX_ITEMS_PER_BATCH_WRITE),
+      call,
       async (pending) => {
         const reply = await target.dynamodb.send(new BatchWriteCommand({ RequestItems: { [target.tableName]: pending } }));
         return (reply.UnprocessedItems?.[target.tableName] ?? []) as WriteRequest[];

@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { AcceptedInvoice, Invoice } from '@invoice-pipeline/transactions';
-import { backoffDelay, sleep as realSleep, type RetryPolicy } from '@invoice-pipeline/retry';
+import { backoffDelay, chunkWithin, sleep as realSleep, type RetryPolicy } from '@invoice-pipeline/retry';
 
 /** Kinesis Data Streams quotas that shape a PutRecords call (a record's size counts its partition key). */
 export const KINESIS_LIMITS = {
@@ -109,21 +109,7 @@ export function toInvoiceRecords(invoices: readonly Invoice[]): InvoiceRecord[] 
 
 /** Splits records (given by index) into PutRecords calls within the count and size quotas, keeping their order. */
 export function chunkForPutRecords(indexes: readonly number[], records: readonly InvoiceRecord[]): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let currentBytes = 0;
-  for (const index of indexes) {
-    const { bytes } = records[index] as InvoiceRecord;
-    if (current.length > 0 && (current.length === KINESIS_LIMITS.maxRecordsPerCall || currentBytes + bytes > KINESIS_LIMITS.maxBytesPerCall)) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(index);
-    currentBytes += bytes;
-  }
-  if (current.length) chunks.push(current);
-  return chunks;
+  return chunkWithin(indexes, { maxCount: KINESIS_LIMITS.maxRecordsPerCall, maxBytes: KINESIS_LIMITS.maxBytesPerCall }, (index) => (records[index] as InvoiceRecord).bytes);
 }
 
 interface Failure {
