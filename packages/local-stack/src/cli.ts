@@ -25,12 +25,14 @@ async function main(): Promise<void> {
   console.log(`\nlocal stack up in ${((performance.now() - started) / 1000).toFixed(1)} s; endpoints in ${endpointsFile(dir)}\n${names.join('\n')}`);
   const stream = endpoints.outputs.ingest?.StreamName ?? '<stream>';
   const table = endpoints.outputs['stream-processor']?.TableName ?? '<table>';
+  const dumps = endpoints.outputs['batch-loader']?.DumpsBucketName ?? '<dumps bucket>';
   console.log(`
 Try:
   export AWS_ACCESS_KEY_ID=${endpoints.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${endpoints.credentials.secretAccessKey} AWS_DEFAULT_REGION=${endpoints.region}
   aws --endpoint-url ${endpoints.kinesis} kinesis describe-stream --stream-name ${stream}
   aws --endpoint-url ${endpoints.dynamodb} dynamodb describe-table --table-name ${table}
   aws --endpoint-url ${endpoints.s3} s3 ls
+  aws --endpoint-url ${endpoints.s3} s3 cp data/online-retail/samples/head-1071rows_kaggle-format_Kristina-A.csv s3://${dumps}/incoming/   # the batch path loads it
   psql "${endpoints.warehouse.url}" -c 'select 1'
 
 Ctrl-C to stop.`);
