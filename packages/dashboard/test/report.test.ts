@@ -68,7 +68,7 @@ describe('pnpm report', () => {
   }, 120_000);
 
   it('says clearly when there is no warehouse to read', async () => {
-    await expect(run(TSX, [REPORT, '--dir', out], { env: { ...process.env, WAREHOUSE_URL: '' } })).rejects.toMatchObject({ stderr: expect.stringContaining('is the local stack running') });
+    await expect(run(TSX, [REPORT, '--dir', out], { env: { ...process.env, WAREHOUSE_URL: '' } })).rejects.toMatchObject({ stderr: expect.stringMatching(/endpoints\.json \(ENOENT\): start the local stack \(pnpm stack/) });
   }, 60_000);
 
   it('prints a query rendered for Redshift', async () => {
