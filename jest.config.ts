@@ -10,6 +10,7 @@ const swc: Config['transform'] = {
 const workspaces = [
   'packages/transactions',
   'packages/retry',
+  'packages/function-config',
   'packages/warehouse',
   'packages/dashboard',
   'packages/local-emulators',

@@ -1,6 +1,6 @@
 import { parseKeyBindings, principalOf, type ErrorReply, type FieldProblem, type KeyBindings, type Principal } from '@invoice-pipeline/transactions';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConfigurationError, requiredEnv } from './config';
+import { ConfigurationError, requiredEnv } from '@invoice-pipeline/function-config';
 
 /** What the read functions take from their environment, read once per container. */
 export interface ReadConfig {

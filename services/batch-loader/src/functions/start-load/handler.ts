@@ -1,10 +1,11 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { getEnvVariable } from '../../lib/env';
+import { requiredEnv } from '@invoice-pipeline/function-config';
 import { startDumpLoad, type ObjectCreatedEvent } from './start-load';
 
 const logger = new Logger();
-const deps = { glue: new GlueClient({}), jobName: getEnvVariable('GLUE_JOB_NAME'), dumpsBucket: getEnvVariable('DUMPS_BUCKET') };
+const required = (name: string) => requiredEnv(process.env, 'startLoad', name);
+const deps = { glue: new GlueClient({}), jobName: required('GLUE_JOB_NAME'), dumpsBucket: required('DUMPS_BUCKET') };
 
 /** EventBridge: an object was created in the dumps bucket. */
 export const main = async (event: ObjectCreatedEvent) => {

@@ -1,3 +1,4 @@
+import { ConfigurationError, requiredEnv } from '@invoice-pipeline/function-config';
 import type { RetryPolicy } from '@invoice-pipeline/retry';
 import { parseKeyBindings, type KeyBindings } from '@invoice-pipeline/transactions';
 
@@ -20,17 +21,9 @@ export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
  */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1_600 };
 
-export class ConfigurationError extends Error {
-  override name = 'ConfigurationError';
-}
-
 const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
 
-function required(env: NodeJS.ProcessEnv, name: string, hint: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new ConfigurationError(`post-invoices: environment variable ${name} is not set (${hint})`);
-  return value;
-}
+const required = (env: NodeJS.ProcessEnv, name: string, hint: string) => requiredEnv(env, 'post-invoices', name, hint);
 
 /** Reads and checks the function's environment; throws a ConfigurationError naming the variable at fault. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PostInvoicesConfig {

@@ -3,7 +3,7 @@ import { sleep } from '@invoice-pipeline/retry';
 import { applyMigrations, loadStagedFiles, STAGED_PREFIX, type LoadReport } from '@invoice-pipeline/warehouse';
 import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
 import { createS3Client } from '../../clients/s3';
-import { requiredEnv } from '../../lib/config';
+import { requiredEnv } from '@invoice-pipeline/function-config';
 import { logger } from '../../lib/observability';
 import { dataApiSession } from '../../warehouse/data-api-session';
 

@@ -1,4 +1,4 @@
-import { requiredEnv } from '../../lib/config';
+import { requiredEnv } from '@invoice-pipeline/function-config';
 
 /** Everything processInvoices reads from its environment, read once per container and checked. */
 export interface ProcessInvoicesConfig {

@@ -5,7 +5,7 @@ import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { kinesisEvent, lambdaContext } from '../../../test/kinesis-events';
 import type { BadRecord } from '../../invoices/bad-records';
 import { SinkRefusedError } from '../../invoices/sink-refusal';
-import { ConfigurationError } from '../../lib/config';
+import { ConfigurationError } from '@invoice-pipeline/function-config';
 import { readConfig } from './config';
 import type * as HandlerModule from './handler';
 

@@ -1,4 +1,7 @@
-/** A function's environment is wrong: thrown at cold start, naming the variable, never mid-batch. */
+/**
+ * A function's environment is wrong: thrown at cold start, naming the variable, never mid-batch or mid-request
+ * (a handler module reads its configuration once, when it is loaded).
+ */
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
 }
