@@ -1,4 +1,4 @@
-import type { Invoice } from '@invoice-pipeline/transactions';
+import { EXAMPLE_INVOICE } from '@invoice-pipeline/transactions/files';
 import { type Bench, type Figure } from '../figure';
 import { load } from '../load';
 
@@ -6,18 +6,7 @@ const CLIENTS = [1, 10, 50] as const;
 const SECONDS = { full: 8, smoke: 2 };
 
 /** A typical single invoice (the dataset's median invoice has a dozen lines or so; this one has three). */
-const INVOICE: Invoice = {
-  invoiceNo: '536365',
-  invoiceDate: '2010-12-01T08:26:00',
-  customerId: '17850',
-  country: 'United Kingdom',
-  storeId: 'store-001',
-  lines: [
-    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
-    { stockCode: '71053', description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' },
-    { stockCode: '84406B', description: 'CREAM CUPID HEARTS COAT HANGER', quantity: 8, unitPrice: '2.75' },
-  ],
-};
+const INVOICE = EXAMPLE_INVOICE;
 
 /**
  * POST /invoices with one invoice per request at 1, 10 and 50 concurrent clients, beside the same server's health

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import { AcceptedReply, ErrorReply } from './api';
+import { EXAMPLE_INVOICE } from './files/example-invoice';
 import { CustomerInvoicesReply, InvoiceReply, READ_LIMITS } from './read-api';
 import { LIMITS, PostInvoicesBody } from './schemas';
 
@@ -50,7 +51,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'postInvoices',
           summary: `Submit one invoice, or a batch of up to ${LIMITS.maxInvoicesPerBatch}`,
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PostInvoicesBody' } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PostInvoicesBody' }, example: EXAMPLE_INVOICE } } },
           responses: {
             '202': { description: 'Accepted: every invoice is in the stream.', content: { 'application/json': { schema: { $ref: '#/components/schemas/AcceptedReply' } } } },
             '400': error(

@@ -2,22 +2,24 @@ import { readFileSync } from 'node:fs';
 import { DOCS } from '../src/emit-openapi';
 import { invoiceJsonSchema, openApiYaml } from '../src/openapi';
 import { normaliseInvoice, type Invoice } from '../src/schemas';
+import { EXAMPLE_INVOICE } from '../src/files/example-invoice';
 import { parseInvoicesBody } from '../src/validation';
 
 const invoice = (overrides: Partial<Invoice> = {}): Invoice => ({
-  invoiceNo: '536365',
-  invoiceDate: '2010-12-01T08:26:00',
-  customerId: '17850',
-  country: 'United Kingdom',
-  storeId: 'store-001',
+  ...EXAMPLE_INVOICE,
   lines: [
-    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
+    EXAMPLE_INVOICE.lines[0]!,
     { stockCode: 'POST', description: null, quantity: 1, unitPrice: '18.0', invoiceDate: '2010-12-01T08:27:00' },
   ],
   ...overrides,
 });
 
 describe('the POST /invoices body', () => {
+  it('accepts the example invoice of the API document as it stands', () => {
+    expect(parseInvoicesBody(EXAMPLE_INVOICE)).toEqual({ ok: true, value: [EXAMPLE_INVOICE] });
+    expect(openApiYaml()).toContain("invoiceNo: \"536365\"");
+  });
+
   it('accepts one invoice or a batch', () => {
     expect(parseInvoicesBody(invoice())).toEqual({ ok: true, value: [invoice()] });
     const batch = parseInvoicesBody({ invoices: [invoice(), invoice({ invoiceNo: 'C536379' })] });

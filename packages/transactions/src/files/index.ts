@@ -5,3 +5,4 @@ export * from './group-invoices';
 export * from './tally';
 export * from './dataset';
 export * from './summarise';
+export * from './example-invoice';
