@@ -21,15 +21,6 @@ export interface S3DestinationProperties {
   [property: string]: unknown;
 }
 
-export interface RedshiftDestinationProperties {
-  ClusterJDBCURL?: string;
-  RoleARN?: string;
-  CopyCommand: { DataTableName: string; DataTableColumns?: string; CopyOptions?: string };
-  RetryOptions?: { DurationInSeconds?: number };
-  S3Configuration: S3DestinationProperties;
-  [property: string]: unknown;
-}
-
 export interface DeliveryStreamProperties {
   DeliveryStreamName?: string;
   DeliveryStreamType?: string;
@@ -37,7 +28,6 @@ export interface DeliveryStreamProperties {
   ExtendedS3DestinationConfiguration?: S3DestinationProperties;
   /** The older, non-extended S3 destination; read like ExtendedS3DestinationConfiguration. */
   S3DestinationConfiguration?: S3DestinationProperties;
-  RedshiftDestinationConfiguration?: RedshiftDestinationProperties;
   DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string };
   [property: string]: unknown;
 }
@@ -54,24 +44,13 @@ export interface S3Target {
   bufferingHints: { intervalInSeconds: number; sizeInMBs: number };
 }
 
-export interface RedshiftTarget {
-  table: string;
-  columns: readonly string[];
-  /** COPY … GZIP: the staged object is gunzipped before parsing (and fails to parse when the option is missing). */
-  gzip: boolean;
-  /** JSON 'auto ignorecase' matches keys to columns ignoring case; 'auto' is exact. */
-  ignoreCase: boolean;
-  retryDurationInSeconds: number;
-}
-
 export interface DeliveryStreamConfig {
   name: string;
   arn: string;
   type: DeliveryStreamType;
   source?: { streamName: string; streamArn: string };
-  /** The destination for S3 delivery streams, the intermediate (staging) location for Redshift ones. */
+  /** The S3 destination. */
   s3: S3Target;
-  redshift?: RedshiftTarget;
   encrypted: boolean;
   /** As given, echoed by DescribeDeliveryStream. */
   properties: DeliveryStreamProperties;
@@ -84,7 +63,6 @@ export interface Account {
 
 /** Firehose's defaults and limits for BufferingHints. */
 const defaultBuffering = { intervalInSeconds: 300, sizeInMBs: 5 };
-const defaultRedshiftRetrySeconds = 3600;
 /** Where failed batches go when ErrorOutputPrefix is absent (the error type and time path follow). */
 export const defaultErrorOutputPrefix = 'firehose-errors/';
 
@@ -184,44 +162,9 @@ function parseS3Target(properties: JsonObject, path: string): S3Target {
   };
 }
 
-/** Only `FORMAT AS JSON 'auto'` (optionally `ignorecase`) and GZIP change how a local COPY reads; other options are ignored. */
-function parseCopyOptions(copyOptions: string, path: string): Pick<RedshiftTarget, 'gzip' | 'ignoreCase'> {
-  const json = /\b(?:FORMAT\s+(?:AS\s+)?)?JSON\s+(?:AS\s+)?'(auto(?:\s+ignorecase)?|[^']*)'/i.exec(copyOptions);
-  if (!json || !/^auto/i.test(json[1] ?? '')) {
-    throw invalidArgument(`${path}.CopyOptions must use FORMAT AS JSON 'auto': the local COPY reads JSON objects only.`);
-  }
-  const unsupported = /\b(CSV|DELIMITER|FIXEDWIDTH|AVRO|PARQUET|ORC|SHAPEFILE|BZIP2|LZOP|ZSTD|MANIFEST)\b/i.exec(copyOptions);
-  if (unsupported) throw invalidArgument(`${path}.CopyOptions ${unsupported[1]} is not emulated by the local COPY.`);
-  return { gzip: /\bGZIP\b/i.test(copyOptions), ignoreCase: /ignorecase/i.test(json[1] ?? '') };
-}
-
-function parseRedshiftTarget(properties: JsonObject, path: string): { s3: S3Target; redshift: RedshiftTarget } {
-  refuseEnabled(properties, 'ProcessingConfiguration', path);
-  refuseEnabled(properties, 'S3BackupMode', path);
-  const copyCommand = optionalObject(properties, 'CopyCommand', path);
-  if (!copyCommand) throw invalidArgument(`${path}.CopyCommand is required.`);
-  const table = requiredString(copyCommand, 'DataTableName', `${path}.CopyCommand`);
-  // Redshift without a column list maps JSON keys onto every table column; the loader needs them named.
-  const columns = requiredString(copyCommand, 'DataTableColumns', `${path}.CopyCommand`)
-    .split(',')
-    .map((column) => column.trim())
-    .filter(Boolean);
-  const copyOptions = parseCopyOptions(optionalString(copyCommand, 'CopyOptions', `${path}.CopyCommand`) ?? '', `${path}.CopyCommand`);
-  const retryOptions = optionalObject(properties, 'RetryOptions', path) ?? {};
-  const s3Configuration = optionalObject(properties, 'S3Configuration', path);
-  if (!s3Configuration) throw invalidArgument(`${path}.S3Configuration is required.`);
-  return {
-    s3: parseS3Target(s3Configuration, `${path}.S3Configuration`),
-    redshift: {
-      table,
-      columns,
-      ...copyOptions,
-      retryDurationInSeconds: optionalNumber(retryOptions, 'DurationInSeconds', `${path}.RetryOptions`, 0, 7200) ?? defaultRedshiftRetrySeconds,
-    },
-  };
-}
-
-const emulatedDestinations = ['ExtendedS3DestinationConfiguration', 'S3DestinationConfiguration', 'RedshiftDestinationConfiguration'];
+// The project loads its private warehouse from S3 (COPY through the Data API), never through Firehose's Redshift
+// destination, so that destination is refused like every other one this emulator does not deliver to.
+const emulatedDestinations = ['ExtendedS3DestinationConfiguration', 'S3DestinationConfiguration'];
 
 /** Validates a definition the way CreateDeliveryStream would, failing with InvalidArgumentException. */
 export function parseDeliveryStream(name: string, input: unknown, account: Account): DeliveryStreamConfig {
@@ -250,10 +193,7 @@ export function parseDeliveryStream(name: string, input: unknown, account: Accou
   if (destinations.length !== 1) throw invalidArgument('Exactly one destination configuration is required.');
   const destination = destinations[0] as string;
   const destinationProperties = optionalObject(input, destination, 'Properties') ?? {};
-  const targets =
-    destination === 'RedshiftDestinationConfiguration'
-      ? parseRedshiftTarget(destinationProperties, destination)
-      : { s3: parseS3Target(destinationProperties, destination), redshift: undefined };
+  const s3 = parseS3Target(destinationProperties, destination);
 
   const encryption = optionalObject(input, 'DeliveryStreamEncryptionConfigurationInput', 'Properties');
   return {
@@ -261,7 +201,7 @@ export function parseDeliveryStream(name: string, input: unknown, account: Accou
     arn: deliveryStreamArn(account, name),
     type,
     source: streamArn ? { streamArn, streamName: streamFromArn(streamArn) } : undefined,
-    ...targets,
+    s3,
     encrypted: encryption !== undefined,
     properties: input as DeliveryStreamProperties,
   };

@@ -1,15 +1,12 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
-import type { WarehouseLoader } from './warehouse-loader';
+import { gzip } from 'node:zlib';
 import type { DeliveryStreamConfig } from './config';
 import { describeError } from './errors';
-import { parseJsonObjects, rowForColumns } from './json-copy';
 import { objectName, renderErrorPrefix, renderPrefix } from './key-format';
 import { retryWithin, type BackoffPolicy, type RetryOutcome } from './retry';
 
 const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 /** Firehose numbers a stream's destination configuration from 1; UpdateDestination (not emulated) would bump it. */
 const deliveryStreamVersion = 1;
@@ -33,39 +30,30 @@ export interface DeliveryStreamStats {
   buffered: number;
   /** Flushed, being written (or retried) to S3. */
   deliveringToS3: number;
-  /** Staged in S3, being loaded (or retried) into the warehouse (Redshift destinations). */
-  loadingToWarehouse: number;
   /** Past their retry window, being written to the error output prefix. */
   writingErrorOutput: number;
-  /** buffered + deliveringToS3 + loadingToWarehouse + writingErrorOutput. */
+  /** buffered + deliveringToS3 + writingErrorOutput. */
   inFlight: number;
-  /** Records in objects written under Prefix (for Redshift destinations, the intermediate objects). */
+  /** Records in objects written under Prefix. */
   deliveredToS3: number;
-  /** Records in staged objects that COPY loaded into the warehouse (Redshift destinations). */
-  loadedToWarehouse: number;
-  /** Rows those loads inserted (a record may hold several JSON objects). */
-  rowsLoadedToWarehouse: number;
-  /** Records settled at the destination: deliveredToS3 for S3, loadedToWarehouse for Redshift. */
+  /** Records settled at the destination (S3). */
   delivered: number;
-  /** Records settled in the error output prefix: their data (S3 failures) or a manifest naming their object (Redshift). */
+  /** Records settled in the error output prefix, with their data. */
   failed: number;
-  /** Attempts repeated after a failure: S3 writes, warehouse loads, error output writes. */
+  /** Attempts repeated after a failure: S3 writes, error output writes. */
   retries: number;
   /** S3 objects written under Prefix. */
   objectsDelivered: number;
   lastError?: string;
 }
 
-type Stage = 'buffered' | 'deliveringToS3' | 'loadingToWarehouse' | 'writingErrorOutput';
+type Stage = 'buffered' | 'deliveringToS3' | 'writingErrorOutput';
 
 export interface DeliveryContext {
   s3: S3Client;
-  warehouse?: WarehouseLoader;
   backoff: BackoffPolicy;
   /** How long S3 writes are retried before the batch goes to the error output prefix. */
   s3RetryWindowMs: number;
-  /** Replaces RetryOptions.DurationInSeconds of a Redshift destination. */
-  warehouseRetryWindowMs?: number;
   /** The buffer in use: the stream's BufferingHints with any local override applied. */
   buffering: { intervalMs: number; sizeBytes: number };
   /** Aborted when the emulator stops: retries end and what they held stays counted in flight. */
@@ -90,17 +78,15 @@ export interface DeliveryStream {
   close(): void;
 }
 
-/** One delivery stream: buffering by size and interval, S3 delivery, the Redshift COPY, retries and error output. */
+/** One delivery stream: buffering by size and interval, S3 delivery, retries and error output. */
 export function createDeliveryStream(config: DeliveryStreamConfig, context: DeliveryContext): DeliveryStream {
   const extension = config.s3.compression === 'GZIP' ? '.gz' : '';
-  const stages: Record<Stage, number> = { buffered: 0, deliveringToS3: 0, loadingToWarehouse: 0, writingErrorOutput: 0 };
+  const stages: Record<Stage, number> = { buffered: 0, deliveringToS3: 0, writingErrorOutput: 0 };
   const totals = {
     recordsIn: 0,
     bytesIn: 0,
     recordsRejected: 0,
     deliveredToS3: 0,
-    loadedToWarehouse: 0,
-    rowsLoadedToWarehouse: 0,
     delivered: 0,
     failed: 0,
     retries: 0,
@@ -111,8 +97,6 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
   let bufferedBytes = 0;
   let intervalTimer: NodeJS.Timeout | undefined;
   const batchesInFlight = new Set<Promise<void>>();
-  // Firehose runs one COPY at a time per delivery stream.
-  let copyQueue: Promise<unknown> = Promise.resolve();
 
   const move = (count: number, from: Stage, to: Stage | 'delivered' | 'failed') => {
     stages[from] -= count;
@@ -168,39 +152,6 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     await writeErrorOutput(batch, key, await compress(Buffer.from(lines.join('\n') + '\n')));
   }
 
-  /** COPY-equivalent: read the staged object back, parse it as Redshift's JSON 'auto' would, load in one go. */
-  async function copyIntoWarehouse(key: string): Promise<number> {
-    const redshift = config.redshift;
-    if (!redshift || !context.warehouse) throw new Error('No warehouse is configured for the local Firehose');
-    const object = await context.s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: key }), { abortSignal: context.signal });
-    const stored = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-    const text = (redshift.gzip ? await gunzipAsync(stored) : stored).toString('utf8');
-    const rows = parseJsonObjects(text).map((row) => rowForColumns(row, redshift.columns, redshift.ignoreCase));
-    await context.warehouse.copyRows(redshift.table, redshift.columns, rows);
-    return rows.length;
-  }
-
-  async function loadIntoWarehouse(batch: readonly FirehoseRecord[], key: string, oldest: Date, size: number): Promise<void> {
-    const count = batch.length;
-    const windowMs = context.warehouseRetryWindowMs ?? (config.redshift?.retryDurationInSeconds ?? 0) * 1000;
-    const outcome = await retry(`COPY of ${key}`, () => copyIntoWarehouse(key), windowMs);
-    if (outcome.status === 'aborted') return;
-    if (outcome.status === 'done') {
-      totals.loadedToWarehouse += count;
-      totals.rowsLoadedToWarehouse += outcome.value;
-      move(count, 'loadingToWarehouse', 'delivered');
-      context.onSettled?.(batch);
-      return;
-    }
-    // Like Firehose: skip the object and list it in a manifest under the error prefix; COPY … MANIFEST reloads it.
-    noteError(outcome.error);
-    move(count, 'loadingToWarehouse', 'writingErrorOutput');
-    const manifest = { entries: [{ url: `s3://${config.s3.bucket}/${key}`, mandatory: true, meta: { content_length: size } }] };
-    const manifestKey =
-      renderErrorPrefix(config.s3.errorOutputPrefix, oldest, 'redshift-failed') + objectName(config.name, deliveryStreamVersion, oldest, '.manifest');
-    await writeErrorOutput(batch, manifestKey, Buffer.from(JSON.stringify(manifest)));
-  }
-
   async function deliver(batch: readonly FirehoseRecord[]): Promise<void> {
     // Kinesis shards interleave, so the oldest record is not necessarily the first.
     const oldest = new Date(batch.reduce((min, record) => Math.min(min, record.arrivedAt.getTime()), Number.POSITIVE_INFINITY));
@@ -212,14 +163,8 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     if (outcome.status === 'expired') return failToErrorOutput(batch, oldest, outcome.error, outcome.attempts);
     totals.deliveredToS3 += batch.length;
     totals.objectsDelivered += 1;
-    if (!config.redshift) {
-      move(batch.length, 'deliveringToS3', 'delivered');
-      return context.onSettled?.(batch);
-    }
-    move(batch.length, 'deliveringToS3', 'loadingToWarehouse');
-    const load = copyQueue.then(() => loadIntoWarehouse(batch, key, oldest, body.length));
-    copyQueue = load.catch(() => undefined);
-    await load;
+    move(batch.length, 'deliveringToS3', 'delivered');
+    context.onSettled?.(batch);
   }
 
   function flushBuffer(): void {
@@ -268,7 +213,7 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
     stats: () => ({
       ...totals,
       ...stages,
-      inFlight: stages.buffered + stages.deliveringToS3 + stages.loadingToWarehouse + stages.writingErrorOutput,
+      inFlight: stages.buffered + stages.deliveringToS3 + stages.writingErrorOutput,
       ...(lastError === undefined ? {} : { lastError }),
     }),
     close() {

@@ -17,21 +17,6 @@ function s3Description(target: S3Target, given: S3DestinationProperties | undefi
 
 function destinationDescription(config: DeliveryStreamConfig) {
   const { properties } = config;
-  const redshift = properties.RedshiftDestinationConfiguration;
-  if (config.redshift && redshift) {
-    return {
-      RedshiftDestinationDescription: {
-        RoleARN: redshift.RoleARN ?? '',
-        ClusterJDBCURL: redshift.ClusterJDBCURL ?? '',
-        CopyCommand: redshift.CopyCommand,
-        ...(typeof redshift.Username === 'string' ? { Username: redshift.Username } : {}),
-        RetryOptions: { DurationInSeconds: config.redshift.retryDurationInSeconds },
-        S3DestinationDescription: s3Description(config.s3, redshift.S3Configuration),
-        S3BackupMode: 'Disabled',
-        ...(redshift.SecretsManagerConfiguration ? { SecretsManagerConfiguration: redshift.SecretsManagerConfiguration } : {}),
-      },
-    };
-  }
   const s3 = properties.ExtendedS3DestinationConfiguration ?? properties.S3DestinationConfiguration;
   return { ExtendedS3DestinationDescription: { ...s3Description(config.s3, s3), S3BackupMode: 'Disabled' } };
 }

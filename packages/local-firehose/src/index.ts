@@ -5,10 +5,8 @@ export type { StartingPosition } from './kinesis-source';
 export type {
   BufferingHintsProperties,
   DeliveryStreamProperties,
-  RedshiftDestinationProperties,
   S3DestinationProperties,
 } from './config';
 export { bucketFromArn, streamFromArn } from './config';
 export { FirehoseError } from './errors';
 export { parseJsonObjects, rowForColumns } from './json-copy';
-export type { WarehouseLoader } from './warehouse-loader';

@@ -70,23 +70,6 @@ describe('delivery stream definitions', () => {
     expect(config.s3).toMatchObject({ bucket: 'archive-bucket', compression: 'GZIP', bufferingHints: { intervalInSeconds: 1, sizeInMBs: 5 } });
   });
 
-  it('reads a Redshift destination with its intermediate S3 configuration', () => {
-    const config = parseDeliveryStream(
-      'warehouse',
-      {
-        RedshiftDestinationConfiguration: {
-          CopyCommand: { DataTableName: 'staging', DataTableColumns: 'a, b ,c', CopyOptions: "FORMAT AS JSON 'auto ignorecase' GZIP TIMEFORMAT 'auto'" },
-          RetryOptions: { DurationInSeconds: 60 },
-          S3Configuration: { BucketARN: 'arn:aws:s3:::staging-bucket', Prefix: 'warehouse/', CompressionFormat: 'GZIP' },
-        },
-      },
-      account,
-    );
-    expect(config.redshift).toEqual({ table: 'staging', columns: ['a', 'b', 'c'], gzip: true, ignoreCase: true, retryDurationInSeconds: 60 });
-    expect(config.s3.bucket).toBe('staging-bucket');
-    expect(config.s3.bufferingHints).toEqual({ intervalInSeconds: 300, sizeInMBs: 5 });
-  });
-
   it.each([
     ['a prefix with expressions but no ErrorOutputPrefix', { ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::bucket-1', Prefix: 'dt=!{timestamp:yyyy}/' } }, /ErrorOutputPrefix is required/],
     ['a bucket name instead of an ARN', { ExtendedS3DestinationConfiguration: { BucketARN: 'b1' } }, /not an S3 bucket ARN/],
@@ -97,9 +80,9 @@ describe('delivery stream definitions', () => {
     ['no destination', {}, /Exactly one destination/],
     ['a Kinesis source without its configuration', { DeliveryStreamType: 'KinesisStreamAsSource', ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::bucket-1' } }, /KinesisStreamSourceConfiguration is required/],
     [
-      'a CSV COPY',
-      { RedshiftDestinationConfiguration: { CopyCommand: { DataTableName: 't', DataTableColumns: 'a', CopyOptions: 'CSV' }, S3Configuration: { BucketARN: 'arn:aws:s3:::bucket-1' } } },
-      /JSON 'auto'/,
+      'a Redshift destination (the warehouse is loaded from S3 by the project, not by Firehose)',
+      { RedshiftDestinationConfiguration: { CopyCommand: { DataTableName: 't', DataTableColumns: 'a' }, S3Configuration: { BucketARN: 'arn:aws:s3:::bucket-1' } } },
+      /RedshiftDestinationConfiguration is not emulated/,
     ],
   ])('rejects %s with InvalidArgumentException', (_case, properties, message) => {
     const attempt = () => parseDeliveryStream('s', properties, account);

@@ -3,7 +3,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { listen } from '@invoice-pipeline/local-emulators';
-import type { WarehouseLoader } from './warehouse-loader';
 import { parseDeliveryStream, type Account, type DeliveryStreamConfig, type DeliveryStreamProperties } from './config';
 import { createDeliveryStream, type DeliveryContext, type DeliveryStream, type DeliveryStreamStats, type FirehoseRecord } from './delivery-stream';
 import { openJournal, type Journal } from './journal';
@@ -26,16 +25,12 @@ export interface RetrySettings {
   maxDelayMs?: number;
   /** How long S3 writes are retried before the batch goes to the error output prefix (default 86400, as AWS). */
   s3DurationInSeconds?: number;
-  /** Replaces RetryOptions.DurationInSeconds of every Redshift destination (default: the stream's own, 3600 if absent). */
-  redshiftDurationInSeconds?: number;
 }
 
 export interface LocalFirehoseOptions {
   s3: S3Client;
   /** Needed by KinesisStreamAsSource delivery streams. */
   kinesis?: KinesisClient;
-  /** Needed by Redshift destinations: where COPY loads rows. */
-  warehouse?: WarehouseLoader;
   /** Port on 127.0.0.1 (default 0: the OS picks one; see `endpoint`). */
   port?: number;
   region?: string;
@@ -119,7 +114,7 @@ interface ActiveFailureRule extends PutFailureRule {
 const defaultRetry = { baseDelayMs: 1000, maxDelayMs: 30_000, s3DurationInSeconds: 86_400 };
 const defaultPollIntervalMs = 1000;
 const defaultStopTimeoutMs = 10_000;
-/** After the stop timeout, how long in-progress calls (a COPY cannot be aborted) get to return. */
+/** After the stop timeout, how long in-progress calls get to return. */
 const abortGraceMs = 1000;
 
 function checkNonNegative(value: number | undefined, name: string): void {
@@ -168,10 +163,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     const hints = config.s3.bufferingHints;
     return {
       s3: options.s3,
-      warehouse: options.warehouse,
       backoff: { baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs },
       s3RetryWindowMs: retry.s3DurationInSeconds * 1000,
-      warehouseRetryWindowMs: retry.redshiftDurationInSeconds === undefined ? undefined : retry.redshiftDurationInSeconds * 1000,
       buffering: {
         intervalMs: (options.buffering?.intervalInSeconds ?? hints.intervalInSeconds) * 1000,
         sizeBytes: (options.buffering?.sizeInMBs ?? hints.sizeInMBs) * 1024 * 1024,
@@ -188,7 +181,6 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       throw new FirehoseError('ResourceInUseException', `Firehose ${name} under accountId ${account.accountId} already exists`);
     }
     const config = parseDeliveryStream(name, properties, account);
-    if (config.redshift && !options.warehouse) throw invalidArgument('This local Firehose was started without a warehouse: Redshift destinations need one.');
     const kinesis = options.kinesis;
     if (config.source && !kinesis) throw invalidArgument('This local Firehose was started without a Kinesis client: KinesisStreamAsSource needs one.');
     creating.add(name);

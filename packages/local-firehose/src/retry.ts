@@ -23,7 +23,7 @@ export interface RetryOptions extends BackoffPolicy {
 
 /**
  * Runs `operation` until it succeeds, retrying with exponential backoff while the window lasts, as Firehose does for
- * S3 and Redshift delivery. The window uses the monotonic clock, so a test's fixed `now()` cannot stall it.
+ * S3 delivery and error output. The window uses the monotonic clock, so a test's fixed `now()` cannot stall it.
  */
 export async function retryWithin<T>(operation: () => Promise<T>, options: RetryOptions): Promise<RetryOutcome<T>> {
   const started = performance.now();
