@@ -6,3 +6,4 @@ export * from './merge';
 export * from './batch';
 export * from './ddl';
 export * from './staged-load';
+export * from './analytics-layer';

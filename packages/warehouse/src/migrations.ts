@@ -1,4 +1,5 @@
 import { RECORD_VERSION_DIGITS } from '@invoice-pipeline/transactions';
+import { analystsRoleStatements, analyticsSchemaStatements, grantAnalystsStatement } from './analytics-layer';
 import { BATCH_TABLES, batchTableStatements } from './batch';
 import { columnsAsOf, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDialect } from './contract';
 
@@ -58,6 +59,12 @@ export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
     statements: () => [
       `CREATE TABLE IF NOT EXISTS ${WAREHOUSE_TABLES.loadedFiles} (\n  file_key VARCHAR(1024) NOT NULL PRIMARY KEY,\n  bytes BIGINT NOT NULL,\n  loaded_at TIMESTAMP NOT NULL\n);`,
     ],
+  },
+  {
+    version: 5,
+    name: "analytics layer, and the analysts' read-only role",
+    // The role first (USAGE on the schema only), then the layer, then SELECT on the lines and the layer: nothing else.
+    statements: (dialect) => [...analystsRoleStatements(dialect), ...analyticsSchemaStatements(dialect), grantAnalystsStatement(dialect)],
   },
 ];
 

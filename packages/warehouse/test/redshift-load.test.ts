@@ -5,7 +5,7 @@
  * what the pipeline relies on, and a construct not listed fails the test. (The Postgres side runs for real on the
  * embedded warehouse and on PostgreSQL.)
  */
-import { copyManifest, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS } from '../src';
+import { ANALYST_READABLE, BATCH_TABLES, copyManifest, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '../src';
 
 const REFERENCE = 'https://docs.aws.amazon.com/redshift/latest/dg';
 
@@ -28,10 +28,17 @@ const CHECKED: Array<{ construct: RegExp; page: string; reliesOn: string }> = [
   { construct: /\bFORMAT AS JSON 'auto'/, page: 'copy-parameters-data-format.html', reliesOn: "JSON 'auto' maps each object's keys to column names, case-sensitively, so keys must be the lowercase column names the rows carry; concatenated or newline-separated objects both load" },
   { construct: /\bGZIP\b/, page: 'copy-parameters-file-compression.html', reliesOn: 'the staged files are gzip, as Firehose writes them with CompressionFormat GZIP' },
   { construct: /\bTIMEFORMAT 'auto'/, page: 'automatic-recognition.html', reliesOn: "TIMEFORMAT 'auto' recognises ISO 8601 (2010-12-01T08:26:00), the invoice_date the rows carry" },
+  // Migration 5: the analytics layer and the analysts' read-only role.
+  { construct: /^\) DISTSTYLE ALL;$/m, page: 'c_choosing_dist_sort.html', reliesOn: 'a small dimension (dates, products, customers, RFM) is copied to every node, so joins with the lines never redistribute it' },
+  { construct: /^CREATE OR REPLACE VIEW fact_invoice_lines AS$/m, page: 'r_CREATE_VIEW.html', reliesOn: 'a standard view (not WITH NO SCHEMA BINDING): querying it needs SELECT on the view only, not on invoice_lines; OR REPLACE keeps the same columns' },
+  { construct: /^CREATE ROLE analysts;$/m, page: 'r_CREATE_ROLE.html', reliesOn: 'a role (role-based access control) that analysts\' users are granted; no IF NOT EXISTS exists, so the versioned migration creates it once per database' },
+  { construct: /^REVOKE CREATE ON SCHEMA public FROM PUBLIC;$/m, page: 'r_REVOKE.html', reliesOn: 'Redshift lets PUBLIC create tables in the public schema by default; revoked, only the owner and superusers (the loader, the Glue job) create objects there' },
+  { construct: /^GRANT USAGE ON SCHEMA public TO ROLE analysts;$/m, page: 'r_GRANT.html', reliesOn: 'USAGE lets the role look up objects in the schema and grants no privilege on any of them; TO ROLE names a role (a bare name is a user)' },
+  { construct: /^GRANT SELECT ON TABLE invoice_lines, [a-z_, ]+ TO ROLE analysts;$/m, page: 'r_GRANT.html', reliesOn: 'SELECT on a list of tables and views, nothing on staging or the record of loaded files; GRANT runs in the migration transaction (only grants on external resources may not)' },
 ];
 
 /** Spellings that are Postgres-only (or mean something else in Redshift). */
-const POSTGRES_ONLY = [/::/, /\bON\s+CONFLICT\b/i, /\bRETURNING\b/i, /\bNOW\s*\(/i, /\bLOCK TABLE\b.*\bIN\b.*\bMODE\b/i, /\bCREATE INDEX\b/i, /\bUSING \(/];
+const POSTGRES_ONLY = [/::/, /\bON\s+CONFLICT\b/i, /\bRETURNING\b/i, /\bNOW\s*\(/i, /\bLOCK TABLE\b.*\bIN\b.*\bMODE\b/i, /\bCREATE INDEX\b/i, /\bUSING \(/, /\bDO \$\$/, /\bNOLOGIN\b/i, /\bLOCALTIMESTAMP\b/i];
 
 const stagedFile = { key: 'warehouse/2026/11/25/10/invoice-stream-processor-prod-warehouse-1-2026-11-25-10-00-00-x.gz', bytes: 2048 };
 /** One loader run as the Data API receives it: the COPY, the record of its files and the MERGE, in one batch. */
@@ -46,7 +53,7 @@ const script = redshiftStatements.join('\n');
 const code = script.replace(/'(?:[^']|'')*'/g, "''");
 
 /** Constructs that exist only in Redshift's dialect (or only matter there): each must be listed in CHECKED. */
-const REDSHIFT_KEYWORDS = /\b(DISTSTYLE|DISTKEY|SORTKEY|ENCODE|GETDATE|LOCK|MERGE|TEMP|IDENTITY|BACKUP|INTERLEAVED|COPY|IAM_ROLE|MANIFEST|JSON|GZIP|TIMEFORMAT)\b/g;
+const REDSHIFT_KEYWORDS = /\b(DISTSTYLE|DISTKEY|SORTKEY|ENCODE|GETDATE|LOCK|MERGE|TEMP|IDENTITY|BACKUP|INTERLEAVED|COPY|IAM_ROLE|MANIFEST|JSON|GZIP|TIMEFORMAT|VIEW|ROLE|GRANT|REVOKE)\b/g;
 
 describe('the load SQL rendered for Redshift', () => {
   it('uses only constructs checked against the Redshift SQL reference', () => {
@@ -88,6 +95,23 @@ describe('the load SQL rendered for Redshift', () => {
     expect(loadBatch[1]).toMatch(/^INSERT INTO staged_files_loaded \(file_key, bytes, loaded_at\) VALUES\n\('warehouse\/[^']+', 2048, GETDATE\(\)\);$/);
     expect(loadBatch.slice(2)).toEqual(mergeStagedStatements('redshift'));
     expect(recordLoadedFilesStatement('redshift', [{ key: "it's", bytes: 1 }])).toContain("'it''s'");
+  });
+
+  it("grants the analysts' role USAGE and SELECT on the lines and the analytics layer only, after the layer exists", () => {
+    const migration = WAREHOUSE_MIGRATIONS.find((m) => m.version === 5)?.statements('redshift') ?? [];
+    const grants = migration.filter((statement) => /^(GRANT|REVOKE)\b/.test(statement));
+    expect(grants).toEqual([
+      'REVOKE CREATE ON SCHEMA public FROM PUBLIC;',
+      'GRANT USAGE ON SCHEMA public TO ROLE analysts;',
+      `GRANT SELECT ON TABLE ${ANALYST_READABLE.join(', ')} TO ROLE analysts;`,
+    ]);
+    for (const pipelineTable of [WAREHOUSE_TABLES.staging, WAREHOUSE_TABLES.loadedFiles, WAREHOUSE_TABLES.migrations, ...Object.values(BATCH_TABLES)]) {
+      expect(ANALYST_READABLE).not.toContain(pipelineTable);
+    }
+    const created = (name: string) => migration.findIndex((statement) => new RegExp(`^CREATE (TABLE IF NOT EXISTS|OR REPLACE VIEW) ${name}\\b`).test(statement));
+    const grantSelect = migration.findIndex((statement) => statement.startsWith('GRANT SELECT'));
+    for (const object of ANALYST_READABLE.slice(1)) expect(created(object)).toBeLessThan(grantSelect);
+    expect(created('dim_date')).toBeGreaterThan(migration.indexOf('CREATE ROLE analysts;'));
   });
 
   it('would catch a subquery source or an unchecked construct', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderSql, type AnalyticsDialect } from './dialect';
+import { ANALYTICS_SCHEMA_TEMPLATE } from '../analytics-layer';
 
 /** Where the analytics SQL lives: one file per query, readable and runnable by hand (after rendering). */
 export const ANALYTICS_SQL_DIR = resolve(__dirname, '../../sql/analytics');
@@ -208,5 +209,7 @@ export function analyticsSql(name: AnalyticsQueryName, dialect: AnalyticsDialect
 export const ANALYTICS_SCRIPTS = { schema: 'schema', rebuild: 'rebuild' } as const;
 
 export function analyticsScript(script: keyof typeof ANALYTICS_SCRIPTS, dialect: AnalyticsDialect): string {
-  return renderSql(analyticsTemplate(ANALYTICS_SCRIPTS[script]), dialect);
+  // The schema is a migration too, so it lives in TypeScript (a Lambda bundle carries it); rebuild.sql is read from disk.
+  const template = script === 'schema' ? ANALYTICS_SCHEMA_TEMPLATE : analyticsTemplate(ANALYTICS_SCRIPTS[script]);
+  return renderSql(template, dialect);
 }

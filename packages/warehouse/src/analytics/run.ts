@@ -1,3 +1,4 @@
+import { grantAnalystsStatement } from '../analytics-layer';
 import { renderSql, type AnalyticsDialect } from './dialect';
 import { ANALYTICS_QUERIES, analyticsScript, analyticsSql, type AnalyticsQueryName, type AnalyticsResults, type AnalyticsRow } from './queries';
 
@@ -26,9 +27,12 @@ export function pgAnalyticsDb(pg: PgQueryable, dialect: AnalyticsDialect = 'post
   };
 }
 
-/** Creates the analytics tables and view (idempotent). Needs invoice_lines to exist. */
+/**
+ * Creates the analytics tables and view (idempotent) and grants the analysts' role SELECT on them again (a replaced
+ * view keeps it). Needs the warehouse migrations applied (invoice_lines and the role; migration 5 runs this too).
+ */
 export async function prepareAnalytics(db: AnalyticsDb): Promise<void> {
-  await db.execute(analyticsScript('schema', db.dialect));
+  await db.execute(`${analyticsScript('schema', db.dialect)}\n${grantAnalystsStatement(db.dialect)}`);
 }
 
 /** Rebuilds the dimensional layer (dates, products, customers, RFM) from invoice_lines, atomically. */
