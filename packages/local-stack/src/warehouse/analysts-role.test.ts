@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
+import { EXAMPLE_INVOICE } from '@invoice-pipeline/transactions/files';
 import { ANALYST_READABLE, ANALYSTS_ROLE, BATCH_TABLES, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { pgAnalyticsDb, prepareAnalytics, rebuildAnalytics } from '@invoice-pipeline/warehouse/analytics';
 import type { Warehouse } from '@invoice-pipeline/warehouse/postgres';
@@ -33,17 +34,7 @@ describe.each(warehouseEngines)("the analysts' read-only role (%s warehouse)", (
 
   beforeAll(async () => {
     warehouse = await startTestWarehouse(engine);
-    const rows = normaliseInvoice({
-      invoiceNo: '536365',
-      invoiceDate: '2010-12-01T08:26:00',
-      customerId: '17850',
-      country: 'United Kingdom',
-      storeId: 'store-001',
-      lines: [
-        { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
-        { stockCode: 'POST', description: 'POSTAGE', quantity: 1, unitPrice: '18.00' },
-      ],
-    }).map((line) => ({ ...toWarehouseRow(line, recordVersion('1')) }));
+    const rows = normaliseInvoice(EXAMPLE_INVOICE).map((line) => ({ ...toWarehouseRow(line, recordVersion('1')) }));
     await warehouse.copyRows(WAREHOUSE_TABLES.lines, WAREHOUSE_COLUMNS.map((c) => c.name), rows);
     // As the dashboard does it, over the wire: the layer again (idempotent, grants kept) and a rebuild.
     const admin = new Client({ connectionString: warehouse.url });
@@ -70,8 +61,8 @@ describe.each(warehouseEngines)("the analysts' read-only role (%s warehouse)", (
   it('reads the lines and every analytics table and view', async () => {
     expect(ANALYST_READABLE).toEqual(['invoice_lines', 'dim_date', 'dim_product', 'dim_customer', 'customer_rfm', 'pipeline_rejects', 'fact_invoice_lines']);
     for (const object of ANALYST_READABLE) await expect(asAnalyst(`SELECT count(*) FROM ${object}`)).resolves.toHaveLength(1);
-    expect(await asAnalyst<{ revenue: string }>('SELECT sum(line_total)::text AS revenue FROM fact_invoice_lines')).toEqual([{ revenue: '33.300' }]);
-    expect(await asAnalyst<{ n: number }>('SELECT count(*)::int AS n FROM dim_product')).toEqual([{ n: 2 }]);
+    expect(await asAnalyst<{ revenue: string }>('SELECT sum(line_total)::text AS revenue FROM fact_invoice_lines')).toEqual([{ revenue: '57.640' }]);
+    expect(await asAnalyst<{ n: number }>('SELECT count(*)::int AS n FROM dim_product')).toEqual([{ n: 3 }]);
   });
 
   it('writes nothing: no insert, update, delete or truncate anywhere, no new tables', async () => {
@@ -84,7 +75,7 @@ describe.each(warehouseEngines)("the analysts' read-only role (%s warehouse)", (
     await refused('UPDATE dim_customer SET net_revenue = 0');
     await refused('CREATE TABLE analyst_scratch (a INTEGER)');
     await refused(`DROP TABLE ${WAREHOUSE_TABLES.lines}`);
-    expect(await warehouse.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${WAREHOUSE_TABLES.lines}`)).toEqual([{ n: 2 }]);
+    expect(await warehouse.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${WAREHOUSE_TABLES.lines}`)).toEqual([{ n: 3 }]);
   });
 
   it("cannot read the pipeline's own tables: staging, loaded files, batch tables, migrations", async () => {
