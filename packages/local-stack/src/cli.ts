@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 import { parseArgs } from 'node:util';
-import { DEFAULT_LOCAL_DIR, endpointsFile } from './endpoints';
+import { DEFAULT_LOCAL_DIR, endpointsFile, stageOutputs } from './endpoints';
 import { startStack } from './stack';
 
 const USAGE = `usage: pnpm stack [--fresh] [--dir DIR]
@@ -23,9 +23,7 @@ async function main(): Promise<void> {
     Object.entries(resources).map(([id, r]) => `  ${service}/${id}: ${r.name}`),
   );
   console.log(`\nlocal stack up in ${((performance.now() - started) / 1000).toFixed(1)} s; endpoints in ${endpointsFile(dir)}\n${names.join('\n')}`);
-  const stream = endpoints.outputs.ingest?.StreamName ?? '<stream>';
-  const table = endpoints.outputs['stream-processor']?.TableName ?? '<table>';
-  const dumps = endpoints.outputs['batch-loader']?.DumpsBucketName ?? '<dumps bucket>';
+  const { streamName: stream, tableName: table, dumpsBucket: dumps } = stageOutputs(endpoints);
   console.log(`
 Try:
   export AWS_ACCESS_KEY_ID=${endpoints.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${endpoints.credentials.secretAccessKey} AWS_DEFAULT_REGION=${endpoints.region}

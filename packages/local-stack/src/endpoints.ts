@@ -45,6 +45,28 @@ export interface Endpoints extends LocalClientEndpoints {
   outputs: Record<string, Record<string, string>>;
 }
 
+/**
+ * The stage's stack outputs the local tools read, by what they are: the one place that knows which service outputs
+ * what (serverless-compose.yml's keys, each service's `Outputs`). A missing output is an error naming it.
+ */
+export function stageOutputs(endpoints: Pick<Endpoints, 'outputs'>) {
+  const output = (service: string, name: string): string => {
+    const value = endpoints.outputs[service]?.[name];
+    if (!value) throw new Error(`endpoints.json has no output ${name} of the ${service} service: start the stack again (pnpm stack)`);
+    return value;
+  };
+  return {
+    get streamName() { return output('ingest', 'StreamName'); },
+    get streamArn() { return output('ingest', 'StreamArn'); },
+    get tableName() { return output('stream-processor', 'TableName'); },
+    get archiveBucket() { return output('stream-processor', 'ArchiveBucketName'); },
+    get warehouseDeliveryStream() { return output('stream-processor', 'WarehouseDeliveryStreamName'); },
+    get stagingBucket() { return output('warehouse', 'StagingBucketName'); },
+    get dumpsBucket() { return output('batch-loader', 'DumpsBucketName'); },
+    get glueJobName() { return output('batch-loader', 'GlueJobName'); },
+  };
+}
+
 /** An SQS client for the local SQS of these endpoints. */
 export function localSqsClient(endpoints: Pick<Endpoints, 'region' | 'credentials' | 'sqs'>): SQSClient {
   if (!endpoints.sqs) throw new Error('these endpoints have no local SQS: start the stack again (pnpm stack)');

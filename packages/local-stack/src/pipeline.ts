@@ -1,13 +1,14 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startApiRouter, type HttpRoute } from './api-router';
-import { LOCAL_ACCOUNT, localLambdaEnvironment, writeEndpoints, type LocalApi } from './endpoints';
+import { LOCAL_ACCOUNT, localLambdaEnvironment, stageOutputs, writeEndpoints, type LocalApi } from './endpoints';
 import { localKeyBindings, localKeys } from './local-keys';
 import { startKinesisEventSource, type BatchResult, type FailedBatch, type RunningEventSource } from './kinesis-event-source';
 import { startOffline, type RunningOffline } from './offline';
 import { startStack, type LocalStack, type StackOptions } from './stack';
+import { Stoppers } from './stoppers';
 
-/** The stream event of processInvoices as declared in serverless.yml (what the event source mapping is built from). */
+/** The stream event of the stream's consumer (processInvoices) as declared in serverless.yml (what the event source mapping is built from). */
 interface StreamEventSettings {
   batchSize?: number;
   maximumRetryAttempts?: number;
@@ -45,8 +46,6 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-const PROCESS_FUNCTION = 'processInvoices';
-
 /** The HTTP events of a service's functions (`sls print` config). */
 function httpEvents(config: Record<string, unknown> | undefined): HttpRoute[] {
   const functions = (config?.functions ?? {}) as Record<string, { events?: Array<{ http?: HttpRoute }> }>;
@@ -61,10 +60,12 @@ function httpEvents(config: Record<string, unknown> | undefined): HttpRoute[] {
 export async function startLocalPipeline(options: StackOptions): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const stack = await startStack(options);
-  const stoppers: Array<() => Promise<void>> = [() => stack.stop()];
-  const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
-  };
+  const stoppers = new Stoppers();
+  stoppers.push(() => stack.stop());
+  const stopAll = () =>
+    stoppers.stopAll('the local pipeline').catch((error: AggregateError) => {
+      for (const failure of error.errors as Error[]) log(`stop failed: ${failure.message}`);
+    });
   try {
     const env = localLambdaEnvironment(stack.endpoints);
     // Offline resolves serverless.yml again: it needs the same outputs of other services that compose passed.
@@ -91,21 +92,24 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
     await writeEndpoints(options.dir, { ...stack.endpoints, api, lambda: streamProcessor.lambdaUrl });
 
     const definition = stack.provisioned.definitions['stream-processor'];
+    // The function subscribed to the invoice stream (processInvoices), found by its stream event, not by name.
     const functions = (definition?.config.functions ?? {}) as Record<string, { name?: string; events?: Array<{ stream?: StreamEventSettings }> }>;
-    const settings = functions[PROCESS_FUNCTION]?.events?.find((event) => event.stream)?.stream ?? {};
-    const functionName = functions[PROCESS_FUNCTION]?.name ?? `${definition?.service}-${stack.endpoints.stage}-${PROCESS_FUNCTION}`;
+    const [functionKey, consumer] = Object.entries(functions).find(([, fn]) => fn.events?.some((event) => event.stream)) ?? [];
+    if (!functionKey || !consumer) throw new Error('the stream-processor service has no function with a stream event');
+    const settings = consumer.events?.find((event) => event.stream)?.stream ?? {};
+    const functionName = consumer.name ?? `${definition?.service}-${stack.endpoints.stage}-${functionKey}`;
     const lambda = new LambdaClient({ region: stack.endpoints.region, credentials: stack.endpoints.credentials, endpoint: streamProcessor.lambdaUrl, maxAttempts: 1 });
     stoppers.push(async () => lambda.destroy());
 
     const failedBatches: FailedBatch[] = [];
     // Lambda's on-failure destination: the service's failure queue on the local SQS, as declared.
     const queueName = failureQueueName(settings, stack.provisioned.resources['stream-processor']);
-    if (!queueName) throw new Error(`${PROCESS_FUNCTION}'s stream event has no on-failure queue the local stack provisioned`);
+    if (!queueName) throw new Error(`${functionKey}'s stream event has no on-failure queue the local stack provisioned`);
     const { QueueUrl: failureQueueUrl } = await stack.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
     const eventSource = await startKinesisEventSource({
       kinesis: stack.clients.kinesis,
-      streamName: stack.endpoints.outputs.ingest?.StreamName ?? '',
-      streamArn: stack.endpoints.outputs.ingest?.StreamArn ?? '',
+      streamName: stageOutputs(stack.endpoints).streamName,
+      streamArn: stageOutputs(stack.endpoints).streamArn,
       region: stack.endpoints.region,
       batchSize: Number(settings.batchSize ?? 100),
       maximumRetryAttempts: Number(settings.maximumRetryAttempts ?? 3),

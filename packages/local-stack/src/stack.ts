@@ -7,6 +7,7 @@ import { startLocalGlue, type LocalGlue } from '@invoice-pipeline/local-glue';
 import { startDumpsTrigger, type DumpsTrigger } from './dumps-trigger';
 import { localSqsClient, writeEndpoints, type Endpoints } from './endpoints';
 import { startLocalSqs } from './local-sqs';
+import { Stoppers } from './stoppers';
 import { startSupervisedEmulator } from './supervisor';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
@@ -56,19 +57,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Stops what was started, last first, and reports every failure rather than the first. */
-async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
-  const errors: unknown[] = [];
-  for (const stop of stoppers.reverse()) {
-    try {
-      await stop();
-    } catch (error) {
-      errors.push(error);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, 'some parts of the local stack did not stop cleanly');
-}
-
 /**
  * Starts the offline AWS: Kinesis, DynamoDB, S3, a local Firehose and the warehouse, provisions every service's
  * resources from its own definition and writes endpoints.json. On any failure, whatever started is stopped.
@@ -83,7 +71,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
   }
   await mkdir(options.dir, { recursive: true });
 
-  const stoppers: Array<() => Promise<void>> = [];
+  const stoppers = new Stoppers();
   const track = (server: RunningServer) => {
     stoppers.push(server.stop);
     return server;
@@ -167,9 +155,9 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     await writeEndpoints(options.dir, endpoints);
     const clients = localClients(endpoints);
     stoppers.push(async () => clients.destroy());
-    return { endpoints, clients, sqs: sqsClient, warehouse, firehose, glue, dumpsTrigger, provisioned, mergeWarehouse, stop: () => stopAll(stoppers) };
+    return { endpoints, clients, sqs: sqsClient, warehouse, firehose, glue, dumpsTrigger, provisioned, mergeWarehouse, stop: () => stoppers.stopAll('the local stack') };
   } catch (error) {
-    await stopAll(stoppers).catch(() => undefined);
+    await stoppers.stopAll('the local stack').catch(() => undefined);
     throw error;
   }
 }

@@ -7,7 +7,7 @@
  * numbers never occur in the real data (6 digits), but they are not the source's invoices: this mode is for
  * benchmarks, never for loading a pipeline whose totals are reconciled per invoice.
  */
-export const ONE_BY_ONE_LINE_DIGITS = 4;
+const ONE_BY_ONE_LINE_DIGITS = 4;
 
 export function oneByOneInvoiceNo(invoiceNo: string, lineNo: number): string {
   if (!Number.isInteger(lineNo) || lineNo < 1 || lineNo >= 10 ** ONE_BY_ONE_LINE_DIGITS) {

@@ -53,7 +53,7 @@ export class TokenBucket {
 }
 
 /** Local "YYYY-MM-DDTHH:mm:ss" as milliseconds, for distances between invoice times (the zone does not matter). */
-export function localTimeMs(localDateTime: string): number {
+function localTimeMs(localDateTime: string): number {
   return Date.parse(`${localDateTime}Z`);
 }
 

@@ -25,7 +25,7 @@ const error = (description: string) => ({
 });
 
 /** The OpenAPI 3.1 document for POS integrators (docs/openapi.yaml). */
-export function openApiDocument(): Record<string, unknown> {
+function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {

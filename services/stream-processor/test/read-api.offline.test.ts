@@ -38,6 +38,10 @@ async function datasetInvoices(dir: string): Promise<Invoice[]> {
   return invoices;
 }
 
+// Functional checks, not speed (that is `pnpm bench`): on a loaded machine one GET through serverless-offline can take
+// seconds, and the paging test makes eight.
+jest.setTimeout(60_000);
+
 describe('the read API on the local pipeline, through the one API URL', () => {
   let pipeline: LocalPipeline & { dir: string };
   let big: Invoice;

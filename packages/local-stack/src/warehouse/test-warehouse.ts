@@ -9,7 +9,7 @@ import { connectWarehouse, type Warehouse } from '@invoice-pipeline/warehouse/po
  * one (.ci/run starts Debian's `postgresql` and sets it). A real server runs connections in parallel, which the
  * embedded one serialises, so races between COPY, MERGE and readers show only there. CI must have it.
  */
-export const WAREHOUSE_TEST_URL = process.env.WAREHOUSE_TEST_URL;
+const WAREHOUSE_TEST_URL = process.env.WAREHOUSE_TEST_URL;
 export const warehouseEngines: Array<'embedded' | 'postgres'> = WAREHOUSE_TEST_URL ? ['embedded', 'postgres'] : ['embedded'];
 if (!WAREHOUSE_TEST_URL) {
   if (process.env.CI === 'true') throw new Error('CI must run the warehouse tests on a real PostgreSQL: set WAREHOUSE_TEST_URL (.ci/run does)');

@@ -63,7 +63,7 @@ export class StreamUnavailableError extends Error {
 }
 
 /** The invocation ran out of time during or before a PutRecords call. Some records may be in; resending is safe. */
-export class DeadlineExceededError extends StreamUnavailableError {
+class DeadlineExceededError extends StreamUnavailableError {
   override name = 'DeadlineExceededError';
 }
 
@@ -100,7 +100,7 @@ function isRetryableCallError(error: unknown): boolean {
 
 const encoder = new TextEncoder();
 
-export function toInvoiceRecords(invoices: readonly Invoice[]): InvoiceRecord[] {
+function toInvoiceRecords(invoices: readonly Invoice[]): InvoiceRecord[] {
   return invoices.map((invoice) => {
     const data = encoder.encode(JSON.stringify(invoice));
     return { invoiceNo: invoice.invoiceNo, lines: invoice.lines.length, data, bytes: data.byteLength + Buffer.byteLength(invoice.invoiceNo) };
