@@ -1,4 +1,6 @@
-import { basename } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { BadRow } from '@invoice-pipeline/transactions/files';
 import { batchFileReplaceStatements, BATCH_SOURCE_COLUMNS, BATCH_STAGING_COLUMNS, BATCH_TABLES, mergeBatchFileStatements } from '@invoice-pipeline/warehouse';
 import { checkDumpHeader, DEFAULT_CLASSIFIER, type CsvClassifier } from './crawler';
@@ -7,6 +9,8 @@ import { DuckDbTransform } from './transform';
 /** What loading a dump needs of the warehouse (the local stack's Warehouse has it). */
 export interface BatchWarehouse {
   copyRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  /** COPY of CSV bytes, where the warehouse session can (the embedded one): the fast path, used when present. */
+  readonly copyCsv?: (table: string, columns: readonly string[], csv: Uint8Array) => Promise<void>;
   runStatements(statements: readonly string[]): Promise<void>;
 }
 
@@ -56,12 +60,26 @@ export async function loadDumpFile(options: LoadDumpOptions): Promise<DumpLoadRe
     const total = summary?.linesAccepted ?? 0;
     await options.onBadRows?.(badRows);
     await options.warehouse.runStatements(batchFileReplaceStatements(file));
-    let staged = 0;
     const columns = [...BATCH_STAGING_COLUMNS, ...BATCH_SOURCE_COLUMNS];
-    for await (const page of transform.linePages()) {
-      await options.warehouse.copyRows(BATCH_TABLES.staging, columns, page as unknown as Record<string, unknown>[]);
-      staged += page.length;
-      options.onProgress?.(staged, total);
+    const { copyCsv } = options.warehouse;
+    if (copyCsv) {
+      // DuckDB writes the lines as COPY's CSV and the warehouse COPYs the bytes: no JS object per line.
+      const scratch = await mkdtemp(join(tmpdir(), 'dump-lines-'));
+      try {
+        const csv = join(scratch, 'lines.csv');
+        await transform.writeLinesCsv(csv, columns);
+        await copyCsv(BATCH_TABLES.staging, columns, await readFile(csv));
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+      options.onProgress?.(total, total);
+    } else {
+      let staged = 0;
+      for await (const page of transform.linePages()) {
+        await options.warehouse.copyRows(BATCH_TABLES.staging, columns, page as unknown as Record<string, unknown>[]);
+        staged += page.length;
+        options.onProgress?.(staged, total);
+      }
     }
     await options.warehouse.runStatements(mergeBatchFileStatements('postgres', file, { lines: total, rejected: badRows.length }));
     return {

@@ -182,6 +182,16 @@ export class DuckDbTransform {
     );
   }
 
+  /**
+   * Writes the accepted lines to `path` as CSV for Postgres COPY (`FORMAT csv`: no header, every value quoted, NULL
+   * as an unquoted empty field), `columns` in that order: the lines go from DuckDB to the warehouse without becoming
+   * JS objects.
+   */
+  async writeLinesCsv(path: string, columns: readonly string[]): Promise<void> {
+    const list = columns.map((column) => `"${column}"`).join(', ');
+    await this.connection.run(`COPY (SELECT ${list} FROM transformed WHERE reject_field IS NULL) TO ${sqlString(path)} (FORMAT csv, HEADER false, FORCE_QUOTE *)`);
+  }
+
   /** Streams the accepted lines in pages (the whole dataset does not need to sit in JS memory at once). */
   async *linePages(pageSize = 50_000): AsyncGenerator<TransformedLine[]> {
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE accepted AS SELECT row_number() OVER (ORDER BY source_file, source_line) AS page_key, * FROM transformed WHERE reject_field IS NULL`);

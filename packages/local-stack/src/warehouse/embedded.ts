@@ -11,6 +11,7 @@ export function toCopyCsv(columns: readonly string[], rows: ReadonlyArray<Record
 function pgliteSession(db: PGlite): SqlSession {
   return {
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    canCopyCsv: true,
     transaction: (work) =>
       db.transaction((tx) =>
         work({
@@ -19,6 +20,9 @@ function pgliteSession(db: PGlite): SqlSession {
             // In-process COPY from a Blob is PGlite's fast path (COPY FROM STDIN over the socket breaks the connection).
             const copy = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
             await tx.query(copy, [], { blob: new Blob([toCopyCsv(columns, rows)]) });
+          },
+          async copyCsv(table, columns, csv) {
+            await tx.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv as Uint8Array<ArrayBuffer>]) });
           },
         }),
       ),

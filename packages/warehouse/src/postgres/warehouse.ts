@@ -7,12 +7,19 @@ export interface SqlQuery {
 /** A transaction: queries plus the engine's fastest bulk load (COPY where possible). */
 export interface SqlTransaction extends SqlQuery {
   bulkInsert(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  /**
+   * COPY … FROM of CSV bytes as Postgres reads them (`FORMAT csv`: no header, an unquoted empty field is NULL, a
+   * quoted one the empty string), where the session can stream bytes to COPY (the embedded PGlite; `pg` cannot).
+   */
+  copyCsv?(table: string, columns: readonly string[], csv: Uint8Array): Promise<void>;
 }
 
 /** A SQL session: the embedded PGlite in-process, or a `pg` pool for a real Postgres. */
 export interface SqlSession extends SqlQuery {
   /** Runs `work` in one transaction (BEGIN/COMMIT, ROLLBACK on error). */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Whether its transactions have copyCsv. */
+  canCopyCsv?: boolean;
 }
 
 /** The warehouse the local stack runs: migrations, COPY-equivalent loads, the staged-row merge. */
@@ -51,6 +58,19 @@ export class Warehouse {
   async copyRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     if (rows.length === 0) return;
     await this.session.transaction((tx) => tx.bulkInsert(table, columns, rows));
+  }
+
+  /**
+   * COPY of CSV bytes (Postgres `FORMAT csv`) in one transaction, when the session can: rows already in CSV never
+   * become JS objects (the batch path's dumps: DuckDB writes the CSV). Undefined on a session without COPY FROM STDIN.
+   */
+  get copyCsv(): ((table: string, columns: readonly string[], csv: Uint8Array) => Promise<void>) | undefined {
+    if (!this.session.canCopyCsv) return undefined;
+    return (table, columns, csv) =>
+      this.session.transaction(async (tx) => {
+        if (!tx.copyCsv) throw new Error('this warehouse session cannot COPY CSV');
+        await tx.copyCsv(table, columns, csv);
+      });
   }
 
   /** Moves staged rows into invoice_lines (one row per key). Returns how many staged rows were consumed. */
