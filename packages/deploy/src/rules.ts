@@ -49,6 +49,8 @@ export const FUNCTION_ACTIONS: Record<string, string[]> = {
     'redshift-data:DescribeStatement',
     'redshift-data:ExecuteStatement',
     'redshift-data:GetStatementResult',
+    's3:DeleteObject',
+    's3:GetObject',
     's3:ListBucket',
     's3:PutObject',
     'secretsmanager:GetSecretValue',

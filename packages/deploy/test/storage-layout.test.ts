@@ -32,8 +32,29 @@ describe('the packaged templates use the storage layout of transactions', () => 
     const loader = JSON.stringify(resourceOf('stream-processor', 'MergeWarehouseRole'));
     expect(loader).toContain(`"s3:prefix":["${S3_PREFIXES.warehouseStaged}*"]`);
     expect(loader).toContain(`StagingBucketArn/${S3_PREFIXES.copyManifests}*`);
-    const rules = prop(resourceOf('warehouse', 'StagingBucket'), 'Properties', 'LifecycleConfiguration', 'Rules') as Array<{ Prefix?: string }>;
-    expect(rules.map((rule) => rule.Prefix)).toEqual(expect.arrayContaining([S3_PREFIXES.warehouseStaged, S3_PREFIXES.copyManifests]));
+  });
+
+  it('the loader moves loaded files from warehouse/ to loaded/: only loaded/ and manifests/ expire, with grants to match', () => {
+    const rules = prop(resourceOf('warehouse', 'StagingBucket'), 'Properties', 'LifecycleConfiguration', 'Rules') as Array<{ Prefix?: string; Status?: string }>;
+    const expiring = rules.filter((rule) => rule.Status === 'Enabled').map((rule) => rule.Prefix);
+    expect([...expiring].sort()).toEqual([S3_PREFIXES.warehouseLoaded, S3_PREFIXES.copyManifests].sort());
+    // Nothing not yet loaded (warehouse/) or not yet replayed (firehose-errors/) expires, not even by an empty prefix.
+    for (const prefix of expiring) expect(prefix).toBeTruthy();
+
+    const statements = prop(resourceOf('stream-processor', 'MergeWarehouseRole'), 'Properties', 'Policies') as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>;
+    const grants = statements.flatMap((policy) => policy.PolicyDocument.Statement).flatMap((statement) =>
+      statement.Action.filter((action) => action.startsWith('s3:') && action !== 's3:ListBucket').flatMap((action) =>
+        [statement.Resource].flat().map((resource) => `${action} ${JSON.stringify(resource).replace(/.*StagingBucketArn\//, '').replace(/"$/, '')}`),
+      ),
+    );
+    expect(grants.sort()).toEqual(
+      [
+        `s3:PutObject ${S3_PREFIXES.copyManifests}*`,
+        `s3:PutObject ${S3_PREFIXES.warehouseLoaded}*`,
+        `s3:GetObject ${S3_PREFIXES.warehouseStaged}*`,
+        `s3:DeleteObject ${S3_PREFIXES.warehouseStaged}*`,
+      ].sort(),
+    );
   });
 
   it('the stream processor may write its bad records under bad-rows/ only', () => {

@@ -149,7 +149,9 @@ describe('what a stage is given', () => {
     expect(JSON.stringify(grant('redshift-data:BatchExecuteStatement').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/WorkgroupArn"\]$/);
     expect(JSON.stringify(grant('redshift-data:ExecuteStatement').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/WorkgroupArn"\]$/);
     expect(grant('s3:ListBucket').map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': ['warehouse/*'] } }]);
-    expect(JSON.stringify(grant('s3:PutObject').map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/StagingBucketArn\/manifests\/\*"\]$/);
+    // Manifests, and the copy of each loaded file under loaded/; a loaded file is read and deleted under warehouse/ only.
+    expect(JSON.stringify(grant('s3:PutObject').map((s) => s.Resource))).toMatch(/^\[\["[^"]*warehouse\/StagingBucketArn\/manifests\/\*","[^"]*warehouse\/StagingBucketArn\/loaded\/\*"\]\]$/);
+    for (const action of ['s3:GetObject', 's3:DeleteObject']) expect(JSON.stringify(grant(action).map((s) => s.Resource))).toMatch(/^\["[^"]*warehouse\/StagingBucketArn\/warehouse\/\*"\]$/);
     const loader = props(prod(), 'stream-processor', 'MergeWarehouseLambdaFunction');
     expect(loader.ReservedConcurrentExecutions).toBe(1);
     expect(JSON.stringify(loader.Environment.Variables)).toContain('warehouse/CopyRoleArn');

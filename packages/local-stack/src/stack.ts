@@ -12,7 +12,7 @@ import { startSupervisedEmulator } from './supervisor';
 import { freePort } from './ports';
 import { provisionServices, type ProvisionResult } from './provision';
 import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
-import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
+import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
 import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
 
 /** Fixed ports of `pnpm stack`, so the AWS CLI and psql commands in the README work as written. */
@@ -126,7 +126,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     const stagingBucket = provisioned.outputs.warehouse?.StagingBucketName;
     if (!stagingBucket) throw new Error('the warehouse service has no StagingBucketName output');
     const session = localLoaderSession(warehouse, sdk.s3, stagingBucket);
-    const loadOnce = () => loadStagedFiles({ listStaged: () => listStagedFiles(sdk.s3, stagingBucket, STAGED_PREFIX), session });
+    const loadOnce = () =>
+      loadStagedFiles({ listStaged: () => listStagedFiles(sdk.s3, stagingBucket, STAGED_PREFIX), session, moveLoaded: (files) => moveToLoaded(sdk.s3, stagingBucket, files) });
     const loadAll = async () => {
       let loaded = 0;
       for (let report = await loadOnce(); ; report = await loadOnce()) {

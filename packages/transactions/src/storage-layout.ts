@@ -26,8 +26,10 @@ export const S3_PREFIXES = {
   badRows: 'bad-rows/',
   /** Firehose's error output (raw archive and warehouse staging buckets); never expires until replayed. */
   firehoseErrors: 'firehose-errors/',
-  /** Warehouse staging bucket: the warehouse rows Firehose stages, gzip JSON, until the loader COPYs them. */
+  /** Warehouse staging bucket: the warehouse rows Firehose stages, gzip JSON, until the loader COPYs them; never expires. */
   warehouseStaged: 'warehouse/',
+  /** Warehouse staging bucket: staged files once their load committed, moved here by the loader (same key after the prefix); expire. */
+  warehouseLoaded: 'loaded/',
   /** Warehouse staging bucket: the loader's COPY manifests, one per load. */
   copyManifests: 'manifests/',
   /** Dumps bucket: where a dump is dropped to be loaded. */

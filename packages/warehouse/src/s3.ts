@@ -1,5 +1,5 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { StagedFile } from './staged-load';
+import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { loadedKey, type StagedFile } from './staged-load';
 
 /** `@invoice-pipeline/warehouse/s3`: every object under a prefix of the staging bucket (the loader's candidates). */
 export async function listStagedFiles(s3: S3Client, bucket: string, prefix: string): Promise<StagedFile[]> {
@@ -11,4 +11,29 @@ export async function listStagedFiles(s3: S3Client, bucket: string, prefix: stri
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return files;
+}
+
+/** Moves at most this many files at a time (two requests each). */
+const MOVE_CONCURRENCY = 8;
+
+/**
+ * `moveLoaded` of the loader: each file is copied to loaded/ (same key after the prefix), then deleted from warehouse/.
+ * A failure throws after the other moves finished; what was not moved stays under warehouse/ for the next run.
+ */
+export async function moveToLoaded(s3: S3Client, bucket: string, files: readonly StagedFile[]): Promise<void> {
+  const failures: unknown[] = [];
+  const queue = [...files];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      try {
+        const copySource = `${bucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`;
+        await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: loadedKey(file.key), CopySource: copySource }));
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: file.key }));
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MOVE_CONCURRENCY, files.length) }, worker));
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${files.length} loaded file(s) could not be moved to loaded/; the next run moves them`);
 }

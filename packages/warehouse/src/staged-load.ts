@@ -13,6 +13,10 @@ import { MIGRATIONS_TABLE_DDL, WAREHOUSE_MIGRATIONS } from './migrations';
  */
 export const STAGED_PREFIX = S3_PREFIXES.warehouseStaged;
 
+/** Where the loader moves a staged file once its load committed: the same key under LOADED_PREFIX. */
+export const LOADED_PREFIX = S3_PREFIXES.warehouseLoaded;
+export const loadedKey = (stagedKey: string) => `${LOADED_PREFIX}${stagedKey.startsWith(STAGED_PREFIX) ? stagedKey.slice(STAGED_PREFIX.length) : stagedKey}`;
+
 /** COPY of staged files, as both engines are told it (Redshift: FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto'). */
 export const STAGED_COPY_COLUMNS: readonly string[] = WAREHOUSE_COLUMNS.map((c) => c.name);
 
@@ -84,6 +88,8 @@ export interface LoadReport {
   bytes: number;
   /** New files left for the next run (over maxFiles). */
   remaining: number;
+  /** Files moved to loaded/ by this run: the ones it loaded, and loaded ones an earlier run did not get to move. */
+  moved: number;
 }
 
 /** Files per run: their record is one INSERT, well within the Data API's 100 KB per statement. */
@@ -91,18 +97,28 @@ export const MAX_FILES_PER_LOAD = 500;
 
 /**
  * One loader run: lists the staged files, skips those recorded as loaded, COPYs up to maxFiles new ones into staging,
- * records them and MERGEs, all in one transaction. Throws when anything fails (the caller's alarm hears it); nothing is
- * recorded then, so the next run takes the same files again.
+ * records them and MERGEs, all in one transaction. Then (with moveLoaded) moves every listed file that is recorded as
+ * loaded out of warehouse/ into loaded/, so the staged prefix holds only what still waits and may never expire, while
+ * loaded/ expires. The record in staged_files_loaded decides what is loaded; the move only tidies: a run that stops
+ * between the commit and the move leaves files the next run finds recorded, skips and moves. Throws when anything fails
+ * (the caller's alarm hears it); nothing is recorded then, so the next run takes the same files again.
  */
-export async function loadStagedFiles(options: { listStaged: () => Promise<StagedFile[]>; session: LoaderSession; maxFiles?: number }): Promise<LoadReport> {
+export async function loadStagedFiles(options: {
+  listStaged: () => Promise<StagedFile[]>;
+  session: LoaderSession;
+  maxFiles?: number;
+  moveLoaded?: (files: readonly StagedFile[]) => Promise<void>;
+}): Promise<LoadReport> {
   const listed = [...(await options.listStaged())].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const first = listed[0];
-  if (!first) return { listed: 0, loaded: 0, bytes: 0, remaining: 0 };
+  if (!first) return { listed: 0, loaded: 0, bytes: 0, remaining: 0, moved: 0 };
   const loaded = new Set((await options.session.query<{ file_key: string }>(loadedFilesQuery(first.key))).map((row) => row.file_key));
   const fresh = listed.filter((file) => !loaded.has(file.key));
   const batch = fresh.slice(0, options.maxFiles ?? MAX_FILES_PER_LOAD);
   if (batch.length > 0) {
     await options.session.transaction([recordLoadedFilesStatement(options.session.dialect, batch), ...mergeStagedStatements(options.session.dialect)], batch);
   }
-  return { listed: listed.length, loaded: batch.length, bytes: batch.reduce((sum, file) => sum + file.bytes, 0), remaining: fresh.length - batch.length };
+  const toMove = options.moveLoaded ? [...listed.filter((file) => loaded.has(file.key)), ...batch] : [];
+  if (toMove.length > 0) await options.moveLoaded?.(toMove);
+  return { listed: listed.length, loaded: batch.length, bytes: batch.reduce((sum, file) => sum + file.bytes, 0), remaining: fresh.length - batch.length, moved: toMove.length };
 }

@@ -2,8 +2,8 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { startTestS3, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
-import { loadStagedFiles, STAGED_PREFIX, toWarehouseRow, WAREHOUSE_TABLES, type LoaderSession } from '@invoice-pipeline/warehouse';
-import { listStagedFiles } from '@invoice-pipeline/warehouse/s3';
+import { LOADED_PREFIX, loadedKey, loadStagedFiles, STAGED_PREFIX, toWarehouseRow, WAREHOUSE_TABLES, type LoaderSession, type StagedFile } from '@invoice-pipeline/warehouse';
+import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
 import type { Warehouse } from '@invoice-pipeline/warehouse/postgres';
 import { localLoaderSession } from './staged-load';
 import { startTestWarehouse, warehouseEngines } from './test-warehouse';
@@ -45,7 +45,7 @@ describe.each(warehouseEngines)('loading staged files (%s warehouse)', (engine) 
   });
 
   it('COPYs each new file once, records it with the merge, and leaves a re-run nothing to do', async () => {
-    expect(await load()).toEqual({ listed: 0, loaded: 0, bytes: 0, remaining: 0 });
+    expect(await load()).toEqual({ listed: 0, loaded: 0, bytes: 0, remaining: 0, moved: 0 });
     await put('warehouse/2011/03/01/10/a.gz', stagedFile(invoice('500001', 3)));
     // A redelivered batch: the same rows again in another file. Loaded (it is a new file), collapsed by the MERGE.
     await put('warehouse/2011/03/01/10/b.gz', stagedFile(invoice('500001', 3), invoice('500002', 2)));
@@ -80,5 +80,33 @@ describe.each(warehouseEngines)('loading staged files (%s warehouse)', (engine) 
     expect(await load(2)).toMatchObject({ loaded: 2, remaining: 1 });
     expect(await load(2)).toMatchObject({ loaded: 1, remaining: 0 });
     expect(await totals()).toMatchObject({ lines: 11 });
+  });
+
+  it('moves loaded files to loaded/ once their load committed; a run stopped before the move leaves them for the next', async () => {
+    const keys = async (prefix: string) => (await listStagedFiles(s3.client, BUCKET, prefix)).map((file) => file.key).sort();
+    const move = (files: readonly StagedFile[]) => moveToLoaded(s3.client, BUCKET, files);
+    const before = await totals();
+    const alreadyLoaded = await keys(STAGED_PREFIX);
+    await put('warehouse/2011/03/04/10/i.gz', stagedFile(invoice('500201', 2)));
+    // The run's COPY, record and MERGE commit, then the move fails (S3 unavailable): the data is in, the file stays.
+    await expect(loadStagedFiles({ listStaged: () => listStagedFiles(s3.client, BUCKET, STAGED_PREFIX), session, moveLoaded: async () => Promise.reject(new Error('S3 unavailable')) })).rejects.toThrow(/S3 unavailable/);
+    expect(await totals()).toEqual({ lines: (before?.lines ?? 0) + 2, revenue: expect.any(String) });
+    expect(await keys(STAGED_PREFIX)).toContain('warehouse/2011/03/04/10/i.gz');
+    const afterLoad = await totals();
+
+    // The next run loads nothing again (the record decides) and moves every loaded file, earlier runs' ones included.
+    const report = await loadStagedFiles({ listStaged: () => listStagedFiles(s3.client, BUCKET, STAGED_PREFIX), session, moveLoaded: move });
+    expect(report).toMatchObject({ loaded: 0, moved: alreadyLoaded.length + 1 });
+    expect(await totals()).toEqual(afterLoad);
+    expect(await keys(STAGED_PREFIX)).toEqual([]);
+    expect(await keys(LOADED_PREFIX)).toEqual([...alreadyLoaded, 'warehouse/2011/03/04/10/i.gz'].map(loadedKey).sort());
+    expect(loadedKey('warehouse/2011/03/04/10/i.gz')).toBe('loaded/2011/03/04/10/i.gz');
+
+    // A new file is loaded and moved in one run; loaded/ is never listed as staged, so nothing loads twice.
+    await put('warehouse/2011/03/04/11/j.gz', stagedFile(invoice('500202', 1)));
+    expect(await loadStagedFiles({ listStaged: () => listStagedFiles(s3.client, BUCKET, STAGED_PREFIX), session, moveLoaded: move })).toMatchObject({ loaded: 1, moved: 1 });
+    expect(await keys(STAGED_PREFIX)).toEqual([]);
+    expect(await totals()).toMatchObject({ lines: (afterLoad?.lines ?? 0) + 1 });
+    expect(await loadedKeys()).toContain('warehouse/2011/03/04/11/j.gz');
   });
 });
