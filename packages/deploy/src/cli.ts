@@ -1,6 +1,7 @@
 #!/usr/bin/env tsx
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runMain } from './run-main';
 import { REPO_ROOT } from '@invoice-pipeline/local-stack';
 import { packageStage } from './package-stage';
 import { deployedWarehouse, pbidsFor, pbidsPath, writePbids } from './pbids';
@@ -31,10 +32,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  },
-);
+runMain(main);

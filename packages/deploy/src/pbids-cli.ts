@@ -1,6 +1,7 @@
 #!/usr/bin/env tsx
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runMain } from './run-main';
 import { REPO_ROOT } from '@invoice-pipeline/local-stack';
 import { deployedWarehouse, pbidsFor, pbidsPath, REDSHIFT_PORT, writePbids, type PowerBiMode } from './pbids';
 
@@ -46,14 +47,8 @@ async function main(): Promise<number> {
   const pbids = pbidsFor({ ...warehouse, port: values.port === undefined ? undefined : Number(values.port) }, values.mode as PowerBiMode);
   const path = values.out ?? pbidsPath(values.stage);
   await writePbids(path, pbids);
-  console.log(`${relative(REPO_ROOT, path) || path}: ${pbids.connections[0].details.address.server}, database ${warehouse.database}, ${pbids.connections[0].mode}`);
+  console.log(`${path.startsWith(REPO_ROOT) ? relative(REPO_ROOT, path) : path}: ${pbids.connections[0].details.address.server}, database ${warehouse.database}, ${pbids.connections[0].mode}`);
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  },
-);
+runMain(main);
