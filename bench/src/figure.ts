@@ -49,6 +49,5 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-export const seconds = (ms: number) => ms / 1000;
 export const perSecond = (count: number, ms: number) => (ms > 0 ? count / (ms / 1000) : 0);
 export const grouped = (n: number) => Math.round(n).toLocaleString('en-GB');

@@ -23,7 +23,7 @@ function residentBytes(pid: number): number {
  * Resident bytes of this process and every process it started (serverless offline, its esbuild), from /proc; only
  * this process's own on a system without it. Worker threads (the offline Lambdas) count in their process.
  */
-export function treeResidentBytes(root = process.pid): number {
+function treeResidentBytes(root = process.pid): number {
   if (residentBytes(root) === 0) return process.memoryUsage().rss;
   let total = 0;
   const pending = [root];

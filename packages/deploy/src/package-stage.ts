@@ -17,7 +17,7 @@ export function templatesDir(stage: string, root = REPO_ROOT): string {
  * A placeholder names the output it stands for (`arn:aws:offline-package:<region>:000000000000:ingest/StreamArn`),
  * so a template test can tell which output a policy or setting uses.
  */
-export function placeholderOutputs(services: ComposeService[], region: string): Record<string, { outputs: Record<string, string> }> {
+function placeholderOutputs(services: ComposeService[], region: string): Record<string, { outputs: Record<string, string> }> {
   const components: Record<string, { outputs: Record<string, string> }> = {};
   for (const service of services) {
     for (const param of Object.values(service.params)) {
@@ -29,13 +29,13 @@ export function placeholderOutputs(services: ComposeService[], region: string): 
   return components;
 }
 
-export const PLACEHOLDER_ACCOUNT = '000000000000';
+const PLACEHOLDER_ACCOUNT = '000000000000';
 
 /**
  * Settings only a deployer knows, read from the environment by the services (a deploy without them fails naming
  * them). Packaging offline stands in for the ones not set, so the templates can be built and tested.
  */
-export const DEPLOY_SETTINGS_PLACEHOLDERS: Record<string, string> = {
+const DEPLOY_SETTINGS_PLACEHOLDERS: Record<string, string> = {
   WAREHOUSE_VPC_ID: 'vpc-0offlinepackage',
   WAREHOUSE_SUBNET_IDS: 'subnet-0offlinepackagea,subnet-0offlinepackageb,subnet-0offlinepackagec',
   GLUE_SUBNET_ID: 'subnet-0offlinepackagea',
@@ -43,7 +43,7 @@ export const DEPLOY_SETTINGS_PLACEHOLDERS: Record<string, string> = {
   GLUE_AVAILABILITY_ZONE: 'eu-west-2a',
 };
 
-export function placeholderOutput(service: string, output: string, region: string): string {
+function placeholderOutput(service: string, output: string, region: string): string {
   return output.endsWith('Arn') ? `arn:aws:offline-package:${region}:${PLACEHOLDER_ACCOUNT}:${service}/${output}` : `offline-package-${service}-${output}`;
 }
 

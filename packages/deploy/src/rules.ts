@@ -18,7 +18,7 @@ export const STAR_RESOURCE_ACTIONS: Record<string, string> = {
 };
 
 /** Each function's role: exactly these actions (a change here is a reviewed change of what a function may do). */
-export const FUNCTION_ACTIONS: Record<string, string[]> = {
+const FUNCTION_ACTIONS: Record<string, string[]> = {
   'ingest/HealthLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents'],
   'ingest/PostInvoicesLambdaFunction': ['kinesis:PutRecords', 'logs:CreateLogStream', 'logs:PutLogEvents'],
   'stream-processor/HealthLambdaFunction': ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -60,7 +60,7 @@ export const FUNCTION_ACTIONS: Record<string, string[]> = {
 };
 
 /** AWS managed policies a role may carry, each with the reason (everything else is inline and checked above). */
-export const MANAGED_POLICIES: Record<string, string> = {
+const MANAGED_POLICIES: Record<string, string> = {
   'arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole':
     "Glue's documented service role: the job's and crawler's logs and metrics, the Data Catalog, and the network interfaces of the warehouse connection",
 };

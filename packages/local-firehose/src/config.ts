@@ -64,7 +64,7 @@ export interface Account {
 /** Firehose's defaults and limits for BufferingHints. */
 const defaultBuffering = { intervalInSeconds: 300, sizeInMBs: 5 };
 /** Where failed batches go when ErrorOutputPrefix is absent (the error type and time path follow). */
-export const defaultErrorOutputPrefix = 'firehose-errors/';
+const defaultErrorOutputPrefix = 'firehose-errors/';
 
 const deliveryStreamNamePattern = /^[a-zA-Z0-9_.-]{1,64}$/;
 
@@ -82,7 +82,7 @@ export function streamFromArn(arn: string): string {
   return match[1];
 }
 
-export function deliveryStreamArn(account: Account, name: string): string {
+function deliveryStreamArn(account: Account, name: string): string {
   return `arn:aws:firehose:${account.region}:${account.accountId}:deliverystream/${name}`;
 }
 

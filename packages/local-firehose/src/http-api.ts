@@ -10,9 +10,9 @@ import { FirehoseError, invalidArgument } from './errors';
  */
 
 /** Per-record limit (before base64), per-call limits of PutRecordBatch. */
-export const maxRecordBytes = 1_024_000;
-export const maxBatchRecords = 500;
-export const maxBatchBytes = 4 * 1024 * 1024;
+const maxRecordBytes = 1_024_000;
+const maxBatchRecords = 500;
+const maxBatchBytes = 4 * 1024 * 1024;
 /** Larger bodies are refused before parsing: 4 MiB of data is at most about 5.6 MB of base64 plus JSON. */
 const maxBodyBytes = 8 * 1024 * 1024;
 
