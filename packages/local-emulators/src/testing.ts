@@ -84,3 +84,5 @@ export async function startTestS3(buckets: readonly string[] = []): Promise<Test
     },
   };
 }
+
+export { startUnprocessedItemsProxy, type UnprocessedItemsProxy, type UnprocessedItemsProxyOptions, type WireWriteRequest } from './unprocessed-items-proxy';

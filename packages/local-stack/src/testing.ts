@@ -5,7 +5,15 @@ import { startLocalPipeline, type LocalPipeline } from './pipeline';
 import { FREE_PORTS, startStack, type LocalStack, type StackOptions } from './stack';
 
 // `@invoice-pipeline/local-stack/testing`: starters for integration tests (test code only).
-export { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
+export {
+  startTestKinesis,
+  startTestS3,
+  startUnprocessedItemsProxy,
+  type TestKinesis,
+  type TestS3,
+  type UnprocessedItemsProxy,
+  type WireWriteRequest,
+} from '@invoice-pipeline/local-emulators/testing';
 
 /** A temporary state folder for `start`, removed when what it started stops (or fails to start). */
 async function inTemporaryDir<T extends { stop(): Promise<void> }>(start: (dir: string) => Promise<T>): Promise<T & { dir: string }> {

@@ -13,7 +13,7 @@ import {
   type KinesisEventRecord,
   type LocalStack,
 } from '@invoice-pipeline/local-stack';
-import { startTestStack } from '@invoice-pipeline/local-stack/testing';
+import { startTestStack, startUnprocessedItemsProxy, type WireWriteRequest } from '@invoice-pipeline/local-stack/testing';
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
 import { packWarehouseRecords } from '../src/invoices/send-warehouse';
 import { redriveBadRows, redriveFailureQueue, redriveFirehoseErrors } from '../src/redrive/redrive';
@@ -272,6 +272,55 @@ describe('the stream processor on the local stack', () => {
     for (const invoiceNo of ['900003', '900004']) expect(await invoiceInSinks(invoiceNo)).toEqual({ dynamodb: { lineCount: undefined, total: undefined, lines: [] }, warehouse: [] });
     const warehouseName = stack.endpoints.resources['stream-processor']?.WarehouseDeliveryStream?.name as string;
     expect(stack.firehose.stats(warehouseName)).toMatchObject({ failed: 0, inFlight: 0 });
+  }, 120_000);
+
+  it('lands everything exactly once when DynamoDB leaves items unprocessed; a record whose items stay unprocessed is reported, then lands on its retry', async () => {
+    const table = names().table;
+    const before = { dynamodb: await readDynamoDbTotals(stack.clients.dynamodb, table), warehouse: await readWarehouseTotals(stack.warehouse) };
+    // Throttled DynamoDB: every third write request is left unprocessed the first two times it is sent; the line
+    // items of 930004 are left unprocessed every time until `stuck` is lifted (longer than the processor's retries).
+    let stuck = true;
+    const pkOf = (request: WireWriteRequest) => JSON.stringify(request.PutRequest?.Item.pk ?? request.DeleteRequest?.Key.pk);
+    let counter = 0;
+    const proxy = await startUnprocessedItemsProxy({
+      target: stack.endpoints.dynamodb,
+      leaveUnprocessed: (request, seen) => (stuck && pkOf(request).includes('INVOICE#930004')) || (seen <= 2 && (counter += 1) % 3 === 0),
+    });
+    // The real handler, built at cold start as in Lambda, with DynamoDB behind the proxy (the SDK reads the endpoint
+    // from the environment at its first call, so it points there for the whole test).
+    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
+    let throttled: Handler | undefined;
+    await jest.isolateModulesAsync(async () => {
+      throttled = (await import('../src/functions/process-invoices/handler')).main as unknown as Handler;
+    });
+    try {
+      const sent = Array.from({ length: 12 }, (_, i) => version(String(930_000 + i), [1, 7, 130, 250, 40, 3][i % 6] as number, `${i + 1}.25`));
+      const records = await streamRecords(sent.map((invoice) => JSON.stringify(invoice)));
+      const first = await (throttled as Handler)({ Records: records } as KinesisStreamEvent, context);
+      expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: records[4]?.kinesis.sequenceNumber }] });
+      // 930004's item on each of the processor's 9 attempts, and every third of the others' (once or twice each).
+      expect(proxy.stats().leftUnprocessed).toBeGreaterThan(9 + 3);
+      await settle();
+      expect((await invoiceInSinks('930004')).warehouse).toEqual([]);
+      expect((await invoiceInSinks('930003')).warehouse).toHaveLength(250);
+
+      // Lambda retries from the failed record on; the throttling has eased.
+      stuck = false;
+      expect(await (throttled as Handler)({ Records: records.slice(4) } as KinesisStreamEvent, context)).toEqual({ batchItemFailures: [] });
+      await settle();
+      const expected = new Tally().addAll(sent.flatMap((invoice) => normaliseInvoice(invoice))).totals();
+      const after = { dynamodb: await readDynamoDbTotals(stack.clients.dynamodb, table), warehouse: await readWarehouseTotals(stack.warehouse) };
+      expect([after.dynamodb.lines - before.dynamodb.lines, after.dynamodb.invoices - before.dynamodb.invoices]).toEqual([expected.lines, expected.invoices]);
+      expect([after.warehouse.lines - before.warehouse.lines, after.warehouse.invoices - before.warehouse.invoices, after.warehouse.staged]).toEqual([expected.lines, expected.invoices, 0]);
+      for (const invoice of sent) {
+        const lines = invoice.lines.map((line, i) => `${i + 1}@${Number(line.unitPrice)}`);
+        expect(await invoiceInSinks(invoice.invoiceNo)).toEqual({ dynamodb: { lineCount: invoice.lines.length, total: expect.any(String), lines }, warehouse: lines });
+      }
+    } finally {
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+      await proxy.stop();
+    }
   }, 120_000);
 
   it('survives the warehouse being down for a while: nothing lost, exact lines and totals once it is back', async () => {

@@ -6,8 +6,8 @@ import { SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
 /** Firehose limits: 500 records and 4 MiB per PutRecordBatch, 1,000 KiB per record. */
-const MAX_RECORDS_PER_CALL = 500;
-const MAX_BYTES_PER_CALL = 4 * 1024 * 1024;
+export const MAX_RECORDS_PER_CALL = 500;
+export const MAX_BYTES_PER_CALL = 4 * 1024 * 1024;
 const MAX_BYTES_PER_RECORD = 1_000 * 1024;
 
 export interface WarehouseStreamTarget {

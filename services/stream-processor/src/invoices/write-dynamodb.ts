@@ -6,7 +6,7 @@ import { HEADER_SK, LINES_SK_PREFIX, type InvoiceItem } from './dynamodb-items';
 import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
-const MAX_ITEMS_PER_BATCH_WRITE = 25;
+export const MAX_ITEMS_PER_BATCH_WRITE = 25;
 
 export interface DynamoDbTarget {
   dynamodb: Pick<DynamoDBDocumentClient, 'send'>;
@@ -14,20 +14,24 @@ export interface DynamoDbTarget {
   retry?: RetryPolicy;
 }
 
-type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteRequest: { Key: { pk: string; sk: string } } };
+export type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteRequest: { Key: { pk: string; sk: string } } };
+
+/** The key a write request is about: unique within one BatchWriteItem call (DynamoDB refuses two requests on one key). */
+export const requestKey = (request: WriteRequest): string => {
+  const { pk, sk } = 'PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key;
+  return `${pk}\u0000${sk}`;
+};
+
+/** One BatchWriteItem call (at most 25 requests); resolves to the requests DynamoDB left unprocessed. */
+export async function batchWriteOnce(requests: WriteRequest[], target: DynamoDbTarget): Promise<WriteRequest[]> {
+  const reply = await target.dynamodb.send(new BatchWriteCommand({ RequestItems: { [target.tableName]: requests } }));
+  return (reply.UnprocessedItems?.[target.tableName] ?? []) as WriteRequest[];
+}
 
 /** BatchWriteItem in chunks of 25, retrying UnprocessedItems with backoff until none is left. */
 async function batchWrite(requests: WriteRequest[], target: DynamoDbTarget): Promise<void> {
   for (const call of chunkWithin(requests, { maxCount: MAX_ITEMS_PER_BATCH_WRITE })) {
-    await sendUntilAccepted(
-      call,
-      async (pending) => {
-        const reply = await target.dynamodb.send(new BatchWriteCommand({ RequestItems: { [target.tableName]: pending } }));
-        return (reply.UnprocessedItems?.[target.tableName] ?? []) as WriteRequest[];
-      },
-      target.retry ?? SINK_RETRY,
-      `DynamoDB ${target.tableName}`,
-    );
+    await sendUntilAccepted(call, (pending) => batchWriteOnce(pending, target), target.retry ?? SINK_RETRY, `DynamoDB ${target.tableName}`);
   }
 }
 
@@ -43,49 +47,39 @@ const headerGate = {
 };
 
 /** Why a gated header put failed: another store owns the number (a refusal), or a newer version is there. */
-async function whyGateFailed(header: InvoiceItem, target: DynamoDbTarget): Promise<'superseded'> {
+async function whyGateFailed(header: InvoiceItem, target: DynamoDbTarget): Promise<{ status: 'superseded' }> {
   const { Items: [stored] = [] } = await target.dynamodb.send(
     new QueryCommand({ TableName: target.tableName, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': header.pk, ':sk': HEADER_SK }, ConsistentRead: true }),
   );
   const conflict = ownershipConflict(stored as { storeId: string } | undefined, { storeId: header.storeId as string, invoiceNo: header.invoiceNo as string });
   if (conflict) throw new SinkRefusedError('DynamoDB', [{ path: 'storeId', message: conflict }]);
-  return 'superseded';
+  return { status: 'superseded' };
 }
 
+export type HeaderWrite = { status: 'written'; previous: Record<string, unknown> | undefined } | { status: 'superseded' };
+
 /**
- * Replaces an invoice whole with this version, unless a newer version is already there.
- * 1. The header is put on condition that the stored version is not newer (`<=`: a retry of the same version goes on,
- *    so a crash between the steps heals on redelivery) and that no other store owns the invoice number. A failed
- *    condition means a newer version won (nothing is written) or another store's invoice is there (SinkRefusedError:
- *    the record becomes a bad row, `ownershipConflict` of transactions says why).
- * 2. The line items are put (BatchWriteItem, UnprocessedItems retried).
- * 3. Line items beyond the new count (left by a longer older version) are deleted, so the header and lines agree.
- * Two versions of one invoice are never written at once: one partition key is one shard, read in order, and the
- * processor lands only the newest version of an invoice within a batch.
- * A refusal (ValidationException) becomes SinkRefusedError; the header of this version is then removed again.
+ * Step 1 of replacing an invoice: its header is put on condition that the stored version is not newer (`<=`: a retry
+ * of the same version goes on, so a crash between the steps heals on redelivery) and that no other store owns the
+ * invoice number. A failed condition means a newer version won (`superseded`: write nothing else) or another store's
+ * invoice is there (SinkRefusedError, `ownershipConflict` of transactions says why). The header it replaced comes
+ * back (ReturnValues ALL_OLD, no extra cost): without one, the invoice has no line items to clean up.
  */
-export async function replaceInvoiceItems(items: InvoiceItem[], version: string, target: DynamoDbTarget): Promise<'written' | 'superseded'> {
-  const [header, ...lines] = items;
-  if (!header) return 'written';
+export async function putHeader(header: InvoiceItem, version: string, target: DynamoDbTarget): Promise<HeaderWrite> {
   try {
-    await target.dynamodb.send(
-      new PutCommand({ TableName: target.tableName, Item: header, ...headerGate, ExpressionAttributeValues: { ':version': version, ':store': header.storeId } }),
+    const reply = await target.dynamodb.send(
+      new PutCommand({ TableName: target.tableName, Item: header, ...headerGate, ExpressionAttributeValues: { ':version': version, ':store': header.storeId }, ReturnValues: 'ALL_OLD' }),
     );
+    return { status: 'written', previous: reply.Attributes };
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return whyGateFailed(header, target);
     if (isDynamoDbRefusal(error)) throw new SinkRefusedError('DynamoDB', [{ path: 'header', message: error.message }]);
     throw error;
   }
-  try {
-    await putItems(lines, target);
-  } catch (error) {
-    if (!isDynamoDbRefusal(error)) throw error;
-    await target.dynamodb.send(
-      new DeleteCommand({ TableName: target.tableName, Key: { pk: header.pk, sk: HEADER_SK }, ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
-    ).catch(() => undefined);
-    throw new SinkRefusedError('DynamoDB', [{ path: 'lines', message: error.message }]);
-  }
-  const current = new Set(lines.map((item) => item.sk));
+}
+
+/** Delete requests for the invoice's stored line items that `keep` does not name (every one when `keep` is empty). */
+export async function staleLineDeletes(pk: string, keep: ReadonlySet<string>, target: DynamoDbTarget): Promise<WriteRequest[]> {
   const stale: WriteRequest[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -93,14 +87,30 @@ export async function replaceInvoiceItems(items: InvoiceItem[], version: string,
       new QueryCommand({
         TableName: target.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :lines)',
-        ExpressionAttributeValues: { ':pk': header.pk, ':lines': LINES_SK_PREFIX },
+        ExpressionAttributeValues: { ':pk': pk, ':lines': LINES_SK_PREFIX },
         ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
         ExclusiveStartKey,
       }),
     );
-    for (const item of page.Items ?? []) if (!current.has(item.sk as string)) stale.push({ DeleteRequest: { Key: { pk: item.pk as string, sk: item.sk as string } } });
+    for (const item of page.Items ?? []) if (!keep.has(item.sk as string)) stale.push({ DeleteRequest: { Key: { pk: item.pk as string, sk: item.sk as string } } });
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  await batchWrite(stale, target);
-  return 'written';
+  return stale;
+}
+
+/**
+ * After DynamoDB refused a version's line items: its header goes (only if it is still this version) and so do its
+ * line items, so the table never holds lines without a header (a later version then has nothing stale to find).
+ * Best effort: whatever fails here is found again when the record is retried or a later version lands.
+ */
+export async function removeRefusedVersion(header: InvoiceItem, version: string, target: DynamoDbTarget): Promise<void> {
+  try {
+    await target.dynamodb.send(
+      new DeleteCommand({ TableName: target.tableName, Key: { pk: header.pk, sk: HEADER_SK }, ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }),
+    );
+  } catch {
+    return; // a newer version owns the invoice now (or DynamoDB is unreachable): its lines are not ours to remove
+  }
+  await batchWrite(await staleLineDeletes(header.pk, new Set(), target), target).catch(() => undefined);
 }

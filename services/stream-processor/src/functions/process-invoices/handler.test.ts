@@ -4,6 +4,8 @@ import { recordVersion, type Invoice } from '@invoice-pipeline/transactions';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { kinesisEvent, lambdaContext } from '../../../test/kinesis-events';
 import type { BadRecord } from '../../invoices/bad-records';
+import { fakeSinks } from '../../../test/fake-sinks';
+import { landInvoices, type Outcome } from '../../invoices/land-batch';
 import { SinkRefusedError } from '../../invoices/sink-refusal';
 import { ConfigurationError } from '@invoice-pipeline/function-config';
 import { readConfig } from './config';
@@ -27,16 +29,24 @@ const invoice = (invoiceNo: string, lines = 2): Invoice => ({
   lines: Array.from({ length: lines }, (_, i) => ({ stockCode: `S${i}`, description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' })),
 });
 
+/** A fake of landInvoices: `land` decides each invoice's outcome (a throw: refused if SinkRefusedError, else failed). */
 function harness(land: (invoice: Invoice, version: string) => Promise<{ lines: number; status: 'landed' | 'superseded' }>) {
   const landed: Array<{ invoiceNo: string; version: string }> = [];
   const setAside: BadRecord[] = [];
   const metrics = new Metrics({ namespace: 'test', serviceName: 'stream-processor', singleMetric: false });
   const addMetric = jest.spyOn(metrics, 'addMetric');
   const handler = createHandler({
-    async land(invoice, version) {
-      const result = await land(invoice, version);
-      landed.push({ invoiceNo: invoice.invoiceNo, version });
-      return result;
+    async land(invoices) {
+      const outcomes = new Map<string, Outcome>();
+      for (const { id, invoice, version } of invoices) {
+        try {
+          outcomes.set(id, await land(invoice, version));
+          landed.push({ invoiceNo: invoice.invoiceNo, version });
+        } catch (error) {
+          outcomes.set(id, error instanceof SinkRefusedError ? { status: 'refused', error } : { status: 'failed', error: error as Error });
+        }
+      }
+      return outcomes;
     },
     async setAside(record) {
       setAside.push(record);
@@ -107,6 +117,42 @@ describe('processInvoices', () => {
     );
     expect(landed).toHaveLength(2);
     expect(metric('InvoicesSuperseded')).toBe(1);
+  });
+});
+
+describe('processInvoices over the batched sinks (landInvoices with faked clients)', () => {
+  function batchedHandler(hooks: Parameters<typeof fakeSinks>[0]) {
+    const fake = fakeSinks(hooks);
+    const setAside: BadRecord[] = [];
+    const handler = createHandler({
+      land: (invoices) => landInvoices(invoices, fake.sinks),
+      setAside: async (record) => (setAside.push(record), 'key'),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'test', serviceName: 'stream-processor', singleMetric: false }),
+    });
+    return { fake, setAside, run: async (datas: unknown[]) => (await handler(kinesisEvent(datas), lambdaContext())) as KinesisStreamBatchResponse };
+  }
+
+  it('names in batchItemFailures exactly the records whose items DynamoDB left unprocessed or Firehose kept refusing', async () => {
+    const { fake, run } = batchedHandler({
+      unprocessed: (request) => (request.PutRequest?.Item.pk ?? request.DeleteRequest?.Key.pk) === 'INVOICE#536381',
+      failRecord: (row) => row.includes('"invoice_no":"536383"'),
+    });
+    const datas = ['536380', '536381', '536382', '536383', '536384'].map((no) => invoice(no, 130));
+    const event = kinesisEvent(datas);
+    const reply = await run(datas);
+    expect(reply.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.kinesis.sequenceNumber }, { itemIdentifier: event.Records[3]?.kinesis.sequenceNumber }]);
+    for (const no of ['536380', '536382', '536384']) expect(fake.rowsOf(no)).toHaveLength(130);
+    expect(fake.rowsOf('536381')).toEqual([]);
+    expect(fake.calls.batchWrite.every((size) => size <= 25)).toBe(true);
+  });
+
+  it('sets aside a record DynamoDB refuses without failing the records written in the same call', async () => {
+    const { fake, run, setAside } = batchedHandler({ refuse: (item) => item.pk === 'INVOICE#536386' && item.sk !== '#HEADER' });
+    const reply = await run([invoice('536385'), invoice('536386'), invoice('536387')]);
+    expect(reply.batchItemFailures).toEqual([]);
+    expect(setAside.map((r) => r.reason)).toEqual([expect.stringMatching(/^refused by DynamoDB: lines: /)]);
+    expect([fake.rowsOf('536385'), fake.rowsOf('536386'), fake.rowsOf('536387')]).toEqual([[1, 2], [], [1, 2]]);
   });
 });
 

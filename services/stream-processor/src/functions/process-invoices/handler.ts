@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { recordVersion, type FieldProblem, type Invoice } from '@invoice-pipeline/transactions';
+import { recordVersion, type FieldProblem } from '@invoice-pipeline/transactions';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createDocumentClient } from '../../clients/dynamodb';
 import { createFirehoseClient } from '../../clients/firehose';
@@ -12,14 +12,16 @@ import { createS3Client } from '../../clients/s3';
 import { writeBadRecord, type BadRecord } from '../../invoices/bad-records';
 import { decodeInvoiceRecord, type Decoded } from '../../invoices/decode';
 import { supersededInBatch } from '../../invoices/newest-in-batch';
-import { landInvoice, type Landed } from '../../invoices/process-invoice';
-import { SinkRefusedError } from '../../invoices/sink-refusal';
+import { landInvoices, type BatchInvoice, type Outcome } from '../../invoices/land-batch';
 import { logger as serviceLogger, metrics as serviceMetrics } from '../../lib/observability';
 import { readConfig } from './config';
 
 export interface ProcessInvoicesDependencies {
-  /** Lands one valid invoice at a version in DynamoDB and on the warehouse stream (landInvoice with the clients). */
-  land(invoice: Invoice, version: string): Promise<Landed>;
+  /**
+   * Lands the valid invoices of a batch (the newest version of each) in DynamoDB and on the warehouse stream with
+   * batched calls, and says what became of each, by id (landInvoices with the clients).
+   */
+  land(invoices: BatchInvoice[]): Promise<Map<string, Outcome>>;
   /** Writes a record that cannot land to bad-rows/ with its reason and stream position; returns its key. */
   setAside(record: BadRecord): Promise<string>;
   logger: Logger;
@@ -54,28 +56,30 @@ export function createHandler(deps: ProcessInvoicesDependencies) {
     metrics.addMetric('BadRecords', MetricUnit.Count, 1);
   }
 
-  async function processRecord(record: KinesisStreamRecord, decoded: Decoded, superseded: boolean): Promise<void> {
+  async function processRecord(record: KinesisStreamRecord, decoded: Decoded, outcome: Outcome | 'superseded in batch' | undefined): Promise<void> {
     if (!decoded.ok) return setAside(record, decoded.reason, decoded.problems);
-    if (superseded) {
-      metrics.addMetric('InvoicesSuperseded', MetricUnit.Count, 1);
-      return;
-    }
-    try {
-      const landed = await deps.land(decoded.invoice, recordVersion(record.kinesis.sequenceNumber));
-      metrics.addMetric(landed.status === 'landed' ? 'InvoicesLanded' : 'InvoicesSuperseded', MetricUnit.Count, 1);
-      if (landed.status === 'landed') metrics.addMetric('LinesLanded', MetricUnit.Count, landed.lines);
-    } catch (error) {
-      if (!(error instanceof SinkRefusedError)) throw error;
-      await setAside(record, error.message, error.problems);
-    }
+    // Superseded in the batch: a newer version of the invoice in this batch is the one landed.
+    if (outcome === 'superseded in batch' || outcome?.status === 'superseded') return void metrics.addMetric('InvoicesSuperseded', MetricUnit.Count, 1);
+    if (!outcome) throw new Error(`no outcome for record ${record.kinesis.sequenceNumber}`);
+    if (outcome.status === 'refused') return setAside(record, outcome.error.message, outcome.error.problems);
+    if (outcome.status === 'failed') throw outcome.error;
+    metrics.addMetric('InvoicesLanded', MetricUnit.Count, 1);
+    metrics.addMetric('LinesLanded', MetricUnit.Count, outcome.lines);
   }
 
+  /** The whole batch lands first (batched sink calls); then each record is reported from what became of it. */
   const processInvoices = async (event: KinesisStreamEvent, context: Context) => {
     const decoded = new Map(event.Records.map((record) => [record.kinesis.sequenceNumber, decodeInvoiceRecord(record.kinesis.data)]));
     const superseded = supersededInBatch([...decoded].map(([sequenceNumber, result]) => ({ sequenceNumber, decoded: result })));
+    const newest: BatchInvoice[] = [];
+    for (const [id, result] of decoded) if (result.ok && !superseded.has(id)) newest.push({ id, invoice: result.invoice, version: recordVersion(id) });
+    const outcomes = newest.length ? await deps.land(newest) : new Map<string, Outcome>();
     return processPartialResponse(
       event,
-      (record: KinesisStreamRecord) => processRecord(record, decoded.get(record.kinesis.sequenceNumber) as Decoded, superseded.has(record.kinesis.sequenceNumber)),
+      (record: KinesisStreamRecord) => {
+        const id = record.kinesis.sequenceNumber;
+        return processRecord(record, decoded.get(id) as Decoded, superseded.has(id) ? 'superseded in batch' : outcomes.get(id));
+      },
       processor,
       { context },
     );
@@ -93,7 +97,7 @@ export const main = (() => {
   };
   const s3 = createS3Client();
   return createHandler({
-    land: (invoice, version) => landInvoice(invoice, version, sinks),
+    land: (invoices) => landInvoices(invoices, sinks),
     setAside: (record) => writeBadRecord(record, { s3, bucket: config.badRowsBucket }),
     logger: serviceLogger,
     metrics: serviceMetrics,
