@@ -57,7 +57,15 @@ function httpEvents(config: Record<string, unknown> | undefined): HttpRoute[] {
  * Kinesis event source mapping invoking processInvoices through offline's Lambda API with the settings of its
  * serverless.yml. The API key is generated per run and written to endpoints.json, never stored in the repo.
  */
-export async function startLocalPipeline(options: StackOptions): Promise<LocalPipeline> {
+export interface PipelineOptions extends StackOptions {
+  /**
+   * The Kinesis endpoint ingest writes to, given the stream's own (default: the stream's). Tests put a fault-injecting
+   * proxy there (`startTestPipeline({ kinesisFaults: true })`); the stream processor and Firehose read the stream itself.
+   */
+  ingestKinesisEndpoint?: (streamEndpoint: string) => string;
+}
+
+export async function startLocalPipeline(options: PipelineOptions): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const stack = await startStack(options);
   const stoppers = new Stoppers();
@@ -77,7 +85,11 @@ export async function startLocalPipeline(options: StackOptions): Promise<LocalPi
     // as ingest resolves it with the local keys, and serverless-offline checks the same key values in both processes.
     const storeApiKeys = await localKeyBindings(ingestDefinition, keys.params);
     const [ingest, streamProcessor] = await Promise.all([
-      startOffline({ service: 'ingest', env, params: { ...composeParams('ingest'), ...keys.params } }),
+      startOffline({
+        service: 'ingest',
+        env: { ...env, AWS_ENDPOINT_URL_KINESIS: options.ingestKinesisEndpoint?.(stack.endpoints.kinesis) ?? stack.endpoints.kinesis },
+        params: { ...composeParams('ingest'), ...keys.params },
+      }),
       startOffline({
         service: 'stream-processor',
         env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' },
