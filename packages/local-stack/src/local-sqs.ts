@@ -141,6 +141,16 @@ export async function startLocalSqs(options: { port: number; region: string; dat
       await save(queue);
       return {};
     },
+    async ChangeMessageVisibility(input) {
+      const queue = await queueOf(input);
+      const message = queue.messages.find((m) => m.receipt !== undefined && m.receipt === input.ReceiptHandle);
+      if (!message) throw new SqsError('ReceiptHandleIsInvalid', 'The receipt handle is not valid (or the message was received again since).');
+      const seconds = Number(input.VisibilityTimeout ?? 0);
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) throw new SqsError('InvalidParameterValue', 'VisibilityTimeout must be 0 to 43200 seconds');
+      message.invisibleUntil = Date.now() + seconds * 1000;
+      await save(queue);
+      return {};
+    },
     async PurgeQueue(input) {
       const queue = await queueOf(input);
       queue.messages = [];

@@ -24,6 +24,8 @@ export const S3_PREFIXES = {
   raw: 'raw/',
   /** Raw archive: one JSON object per record the stream processor set aside, with its reason and stream position. */
   badRows: 'bad-rows/',
+  /** Raw archive: failure-queue batches `pnpm redrive` could not read back from the stream (past its retention), kept for a person. */
+  failuresKept: 'failures-kept/',
   /** Firehose's error output (raw archive and warehouse staging buckets); never expires until replayed. */
   firehoseErrors: 'firehose-errors/',
   /** Warehouse staging bucket: the warehouse rows Firehose stages, gzip JSON, until the loader COPYs them; never expires. */

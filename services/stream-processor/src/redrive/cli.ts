@@ -15,13 +15,15 @@ const USAGE = `usage: pnpm redrive [--only failures|bad-rows|firehose-errors] [-
 
 Replays what the streaming path set aside back through it; running it again changes no total:
   failures         the failure queue (Lambda's on-failure records): each batch re-read from the stream by its
-                   sequence range and handed to processInvoices; the message is deleted once all of it is processed
+                   sequence range and handed to processInvoices; the message is deleted once all of it is processed.
+                   A batch the stream no longer holds (past its retention) is reported (shard, sequence range, why),
+                   kept in the queue and copied to failures-kept/ of the archive bucket; the exit code is then 2
   bad-rows         bad-rows/ objects whose data is now a valid invoice (fix "data", base64, in place first) go to
                    processInvoices at their stream position; deleted once landed, kept (with the new reason) if refused
   firehose-errors  firehose-errors/: warehouse rows back to the warehouse delivery stream, raw-archive records to raw/
 Without --aws it uses the local stack of DIR/endpoints.json (default .local/; pnpm start must be serving for
 processInvoices). With --aws, the stage's resources by their names (AWS credentials from the environment).
---keep leaves replayed bad rows and error objects in place (the failure queue's messages are always deleted).`;
+--keep leaves replayed bad rows and error objects in place (replayed failure-queue messages are always deleted).`;
 
 interface Targets {
   region: string;
@@ -123,9 +125,22 @@ async function main(): Promise<void> {
   try {
     if (parts.includes('failures')) {
       const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: targets.queueName }));
-      const report = await redriveFailureQueue({ sqs: clients.sqs, queueUrl: QueueUrl as string, kinesis: clients.kinesis, invoke, region: targets.region });
-      console.log(`failure queue: ${report.batches} batch(es), ${report.replayed} of ${report.records} record(s) replayed, ${report.kept.length} kept`);
-      for (const kept of report.kept) console.log(`  kept ${kept.shardId} from ${kept.startSequenceNumber}: ${kept.reason}`);
+      const report = await redriveFailureQueue({
+        sqs: clients.sqs,
+        queueUrl: QueueUrl as string,
+        kinesis: clients.kinesis,
+        invoke,
+        region: targets.region,
+        keepIn: { s3: clients.s3, bucket: targets.archiveBucket },
+      });
+      console.log(`failure queue: ${report.batches} batch(es), ${report.replayed} of ${report.records} record(s) replayed, ${report.kept.length} kept for a person`);
+      for (const kept of report.kept) {
+        console.log(`  KEPT shard ${kept.shardId}, sequence ${kept.startSequenceNumber} to ${kept.endSequenceNumber}${kept.batchSize ? ` (${kept.batchSize} record(s)${kept.condition ? `, ${kept.condition}` : ''})` : ''}`);
+        console.log(`       why: ${kept.reason}`);
+        console.log(`       the message stays in the queue${kept.copy ? `; copy: ${kept.copy}` : ''}`);
+      }
+      // Something could not be replayed: a script running this notices.
+      if (report.kept.length > 0) process.exitCode = 2;
     }
     if (parts.includes('bad-rows')) {
       const report = await redriveBadRows({ s3: clients.s3, bucket: targets.archiveBucket, table: { dynamodb: clients.dynamodb, tableName: targets.tableName }, invoke, region: targets.region, keep: values.keep });

@@ -1,6 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HEADER_SK, invoiceKey, recordVersion, S3_PREFIXES } from '@invoice-pipeline/transactions';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -14,7 +14,9 @@ import { sendToWarehouse, type WarehouseStreamTarget } from '../invoices/send-wa
  * Replays what the pipeline set aside back through it. Safe to run again: a record is landed with its original
  * version (its sequence number), so the identity rule and record versions make a replay change nothing that landed.
  * - failure-queue batches (Lambda's on-failure records: metadata only) are re-read from the stream by their sequence
- *   range and handed to processInvoices; the message is deleted once every record is processed;
+ *   range and handed to processInvoices; the message is deleted once every record is processed; a batch the stream no
+ *   longer holds (past its retention) is reported with its shard, range and reason, kept in the queue and copied to
+ *   `failures-kept/`;
  * - bad rows (`bad-rows/`) that now pass the schema (fixed in place, or valid under today's rules) are handed to
  *   processInvoices at their stream position; the object is deleted once the invoice is in DynamoDB at that version
  *   or newer (a row refused again is rewritten by the processor with its new reason and stays);
@@ -28,7 +30,15 @@ export type InvokeProcessor = (event: { Records: KinesisStreamRecord[] }) => Pro
 /** The on-failure record Lambda sends for a Kinesis batch (the part a replay needs). */
 export interface KinesisFailureRecord {
   requestContext?: { condition?: string };
-  KinesisBatchInfo: { shardId: string; startSequenceNumber: string; endSequenceNumber: string; batchSize: number; streamArn: string };
+  KinesisBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    batchSize: number;
+    streamArn: string;
+    approximateArrivalOfFirstRecord?: string;
+    approximateArrivalOfLastRecord?: string;
+  };
 }
 
 export function parseFailureRecord(body: string): KinesisFailureRecord | undefined {
@@ -59,26 +69,69 @@ export function streamEventRecord(position: BadRecord['position'], data: string,
 
 const streamNameOf = (streamArn: string) => streamArn.split(':stream/').pop() ?? streamArn;
 
-/** The records of a failed batch, re-read from the stream; undefined when the stream no longer holds its first one. */
-export async function readBatchRecords(kinesis: Pick<KinesisClient, 'send'>, info: KinesisFailureRecord['KinesisBatchInfo'], region: string): Promise<KinesisStreamRecord[] | undefined> {
-  const { ShardIterator } = await kinesis.send(
-    new GetShardIteratorCommand({ StreamName: streamNameOf(info.streamArn), ShardId: info.shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: info.startSequenceNumber }),
-  );
+/** A failed batch read back from the stream, or why it cannot be: the part of its range the stream no longer holds. */
+export type BatchRead =
+  | { ok: true; records: KinesisStreamRecord[] }
+  | {
+      ok: false;
+      /** Why, for a person: which records are gone and what the stream said. */
+      reason: string;
+      /** The oldest record the shard still holds at or after the range's start, if any. */
+      firstAvailable?: string;
+      /** Records of the range the stream still holds (a partly trimmed range); they are not replayed alone. */
+      stillInStream: number;
+    };
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
+const RECOVER = 'the records are in the raw archive (raw/dt=YYYY-MM-DD/ of their arrival day): replay them from there, then delete this message';
+
+/**
+ * The records of a failed batch, re-read from the stream by its sequence range. When the stream no longer holds all of
+ * them (past its retention: Kinesis starts the read at the trim horizon, or the shard itself is gone after a reshard),
+ * says which part of the range is missing and why, never throws for that.
+ */
+export async function readBatch(kinesis: Pick<KinesisClient, 'send'>, info: KinesisFailureRecord['KinesisBatchInfo'], region: string): Promise<BatchRead> {
+  let ShardIterator: string | undefined;
+  try {
+    ({ ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({ StreamName: streamNameOf(info.streamArn), ShardId: info.shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: info.startSequenceNumber }),
+    ));
+  } catch (error) {
+    const name = errorName(error);
+    if (name !== 'ResourceNotFoundException' && name !== 'InvalidArgumentException') throw error;
+    const what =
+      name === 'ResourceNotFoundException'
+        ? `shard ${info.shardId} is no longer in the stream (closed by a reshard and past the retention, or the stream was replaced)`
+        : `the stream refuses to start a read at ${info.startSequenceNumber} on ${info.shardId} (past the retention, or not from this shard)`;
+    return { ok: false, reason: `${what}: ${name}: ${(error as Error).message}; ${RECOVER}`, stillInStream: 0 };
+  }
+  const start = BigInt(info.startSequenceNumber);
   const end = BigInt(info.endSequenceNumber);
   const records: KinesisStreamRecord[] = [];
+  let firstAvailable: string | undefined;
   let iterator = ShardIterator;
   while (iterator) {
     const reply = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }));
     for (const record of reply.Records ?? []) {
-      if (BigInt(record.SequenceNumber ?? '0') > end) return records;
-      const position = { streamArn: info.streamArn, shardId: info.shardId, sequenceNumber: record.SequenceNumber ?? '', partitionKey: record.PartitionKey ?? '', approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000 };
+      const sequenceNumber = record.SequenceNumber ?? '0';
+      firstAvailable ??= sequenceNumber;
+      if (BigInt(sequenceNumber) > end) break;
+      const position = { streamArn: info.streamArn, shardId: info.shardId, sequenceNumber, partitionKey: record.PartitionKey ?? '', approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000 };
       records.push(streamEventRecord(position, Buffer.from(record.Data ?? new Uint8Array()).toString('base64'), region));
     }
+    const last = reply.Records?.at(-1)?.SequenceNumber;
+    if (last !== undefined && BigInt(last) > end) break;
     if (!reply.Records?.length && !reply.MillisBehindLatest) break;
     iterator = reply.NextShardIterator;
   }
-  if (records[0]?.kinesis.sequenceNumber !== info.startSequenceNumber) return undefined;
-  return records;
+  if (records[0]?.kinesis.sequenceNumber === info.startSequenceNumber) return { ok: true, records };
+  // The read began after the start: retention removed the records before the shard's trim horizon.
+  const arrived = info.approximateArrivalOfFirstRecord ? ` (the batch arrived from ${info.approximateArrivalOfFirstRecord} to ${info.approximateArrivalOfLastRecord ?? '?'})` : '';
+  const gone =
+    records.length > 0
+      ? `partly past the stream's retention${arrived}: records ${info.startSequenceNumber} to before ${records[0]?.kinesis.sequenceNumber} are gone, ${records.length} later one(s) of the range are still in the stream`
+      : `wholly past the stream's retention${arrived}: no record from ${info.startSequenceNumber} to ${info.endSequenceNumber} is in the stream any more${firstAvailable && BigInt(firstAvailable) > start ? ` (the shard now begins at ${firstAvailable})` : ''}`;
+  return { ok: false, reason: `${gone}; ${RECOVER}`, firstAvailable, stillInStream: records.length };
 }
 
 /** Hands records to the processor until none is reported failed (resuming from the first failure, as Lambda does). */
@@ -92,41 +145,83 @@ async function processAll(invoke: InvokeProcessor, records: KinesisStreamRecord[
   return pending.length === 0;
 }
 
+/** A failure-queue batch left for a person: where it was in the stream, and why it could not be replayed. */
+export interface KeptBatch {
+  shardId: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  batchSize?: number;
+  condition?: string;
+  reason: string;
+  /** Where its copy is kept (s3://bucket/failures-kept/...), when the run keeps copies. */
+  copy?: string;
+}
+
 export interface FailureQueueReport {
   batches: number;
   records: number;
   replayed: number;
-  /** Batches kept in the queue: no longer in the stream, or still failing. */
-  kept: Array<{ shardId: string; startSequenceNumber: string; reason: string }>;
+  /** Batches kept in the queue (visible again at once) and copied: no longer (all) in the stream, or still failing. */
+  kept: KeptBatch[];
 }
 
-export async function redriveFailureQueue(options: { sqs: Pick<SQSClient, 'send'>; queueUrl: string; kinesis: Pick<KinesisClient, 'send'>; invoke: InvokeProcessor; region: string }): Promise<FailureQueueReport> {
+/**
+ * Replays the failure queue. A batch that cannot be replayed is never dropped: its message stays in the queue (made
+ * visible again when the run ends, so the queue's alarm stays on and the next run or a person finds it) and, with
+ * `keepIn`, a copy with the reason is written to `failures-kept/` of the archive bucket, which never expires (the
+ * queue itself drops a message after its 14-day retention).
+ */
+export async function redriveFailureQueue(options: {
+  sqs: Pick<SQSClient, 'send'>;
+  queueUrl: string;
+  kinesis: Pick<KinesisClient, 'send'>;
+  invoke: InvokeProcessor;
+  region: string;
+  keepIn?: { s3: Pick<S3Client, 'send'>; bucket: string };
+}): Promise<FailureQueueReport> {
   const report: FailureQueueReport = { batches: 0, records: 0, replayed: 0, kept: [] };
-  for (;;) {
-    // Each message stays invisible for the run: a kept one is not seen twice, and comes back for the next run.
-    const { Messages = [] } = await options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 900 }));
-    if (Messages.length === 0) return report;
-    for (const message of Messages) {
-      report.batches += 1;
-      const failure = parseFailureRecord(message.Body ?? '');
-      if (!failure) {
-        report.kept.push({ shardId: '?', startSequenceNumber: '?', reason: 'not a Kinesis on-failure record' });
-        continue;
-      }
-      const info = failure.KinesisBatchInfo;
-      const records = await readBatchRecords(options.kinesis, info, options.region);
-      if (!records) {
-        report.kept.push({ shardId: info.shardId, startSequenceNumber: info.startSequenceNumber, reason: 'no longer in the stream (past its retention): see the raw archive' });
-        continue;
-      }
-      report.records += records.length;
-      if (!(await processAll(options.invoke, records))) {
-        report.kept.push({ shardId: info.shardId, startSequenceNumber: info.startSequenceNumber, reason: 'the processor still reports failures' });
-        continue;
-      }
-      report.replayed += records.length;
-      await options.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  const keptReceipts: string[] = [];
+  const keep = async (message: { Body?: string; ReceiptHandle?: string; MessageId?: string }, kept: KeptBatch) => {
+    if (options.keepIn) {
+      const key = `${S3_PREFIXES.failuresKept}${kept.shardId === '?' ? `unreadable/${message.MessageId ?? 'message'}` : `${kept.shardId}/${kept.startSequenceNumber}-${kept.endSequenceNumber}`}.json`;
+      const body = JSON.stringify({ keptAt: new Date().toISOString(), queueUrl: options.queueUrl, reason: kept.reason, message: message.Body ?? '' }, null, 2);
+      await options.keepIn.s3.send(new PutObjectCommand({ Bucket: options.keepIn.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      kept.copy = `s3://${options.keepIn.bucket}/${key}`;
     }
+    report.kept.push(kept);
+    if (message.ReceiptHandle) keptReceipts.push(message.ReceiptHandle);
+  };
+  try {
+    for (;;) {
+      // Each message stays invisible for the run: a kept one is not seen twice in it.
+      const { Messages = [] } = await options.sqs.send(new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 900 }));
+      if (Messages.length === 0) return report;
+      for (const message of Messages) {
+        report.batches += 1;
+        const failure = parseFailureRecord(message.Body ?? '');
+        if (!failure) {
+          await keep(message, { shardId: '?', startSequenceNumber: '?', endSequenceNumber: '?', reason: 'not a Kinesis on-failure record: read the message yourself' });
+          continue;
+        }
+        const info = failure.KinesisBatchInfo;
+        const where = { shardId: info.shardId, startSequenceNumber: info.startSequenceNumber, endSequenceNumber: info.endSequenceNumber, batchSize: info.batchSize, condition: failure.requestContext?.condition };
+        const read = await readBatch(options.kinesis, info, options.region);
+        if (!read.ok) {
+          await keep(message, { ...where, reason: read.reason });
+          continue;
+        }
+        report.records += read.records.length;
+        if (!(await processAll(options.invoke, read.records))) {
+          await keep(message, { ...where, reason: 'the processor still reports failures for some of its records: see its logs, fix, and run again' });
+          continue;
+        }
+        report.replayed += read.records.length;
+        await options.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      }
+    }
+  } finally {
+    // Kept messages are visible again at once: the queue's depth (and its alarm) shows them until a person acts.
+    for (const ReceiptHandle of keptReceipts) await options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle, VisibilityTimeout: 0 }));
   }
 }
 
