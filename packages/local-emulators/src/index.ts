@@ -4,3 +4,4 @@ export * from './credentials';
 export * from './clients';
 export * from './emulators';
 export * from './kinesis-records';
+export { forward as forwardRequest, readBody } from './http-proxy';

@@ -1,4 +1,5 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { forward, readBody } from './http-proxy';
 import { crc32 } from 'node:zlib';
 import { closer, listen, type RunningServer } from './emulators';
 
@@ -24,26 +25,6 @@ export interface UnprocessedItemsProxy extends RunningServer {
 }
 
 const BATCH_WRITE = 'DynamoDB_20120810.BatchWriteItem';
-
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
-}
-
-function forward(target: URL, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      { host: target.hostname, port: target.port, method, path, headers: { ...headers, host: target.host, 'content-length': String(body.length) } },
-      (reply) => void readBody(reply).then((replyBody) => resolve({ status: reply.statusCode ?? 500, headers: reply.headers, body: replyBody }), reject),
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
 
 const keyOf = (request: WireWriteRequest) => JSON.stringify(request.PutRequest ? [request.PutRequest.Item.pk, request.PutRequest.Item.sk] : [request.DeleteRequest?.Key.pk, request.DeleteRequest?.Key.sk]);
 

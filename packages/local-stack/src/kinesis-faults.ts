@@ -1,5 +1,5 @@
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen } from '@invoice-pipeline/local-emulators';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forwardRequest, listen, readBody } from '@invoice-pipeline/local-emulators';
 
 /**
  * A Kinesis that throttles, for tests (kinesalite never does): an HTTP proxy in front of the local stream that answers
@@ -60,27 +60,8 @@ interface PutRecordsEntry {
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
 
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
-}
-
-/** Sends a request on to the stream and hands back its status, headers and body. */
-function forward(target: string, incoming: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  const url = new URL(incoming.url ?? '/', target);
-  const headers = { ...incoming.headers, host: url.host, 'content-length': String(body.length) };
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: incoming.method, headers }, (reply) => {
-      readBody(reply).then((replyBody) => resolve({ status: reply.statusCode ?? 502, headers: reply.headers, body: replyBody }), reject);
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
+/** Sends a request on to the stream (its method, path and headers) with this body. */
+const forwardTo = (target: string, incoming: IncomingMessage, body: Buffer) => forwardRequest(new URL(target), incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body);
 
 function send(response: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string | string[] | undefined> = { 'content-type': JSON_TYPE }): void {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -117,7 +98,7 @@ export async function startKinesisFaultProxy(options: { target?: string } = {}):
     let written: PutRecordsEntry[] = [];
     let failedCount = 0;
     if (passed.length > 0) {
-      const reply = await forward(target, incoming, Buffer.from(JSON.stringify({ ...input, Records: passed })));
+      const reply = await forwardTo(target, incoming, Buffer.from(JSON.stringify({ ...input, Records: passed })));
       if (reply.status !== 200) return send(response, reply.status, reply.body, reply.headers);
       const output = JSON.parse(reply.body.toString('utf8')) as { FailedRecordCount?: number; Records: PutRecordsEntry[]; EncryptionType?: string };
       written = output.Records;
@@ -166,7 +147,7 @@ export async function startKinesisFaultProxy(options: { target?: string } = {}):
       if (!target) return send(response, 503, JSON.stringify({ __type: 'ServiceUnavailable', message: 'the fault proxy has no target yet' }));
       const operation = String(incoming.headers['x-amz-target'] ?? '').split('.').pop();
       if (operation === 'PutRecords') return putRecords(incoming, body, response, target);
-      const reply = await forward(target, incoming, operation === 'GetShardIterator' ? trimIterator(body) : body);
+      const reply = await forwardTo(target, incoming, operation === 'GetShardIterator' ? trimIterator(body) : body);
       send(response, reply.status, reply.body, reply.headers);
     })().catch((error: Error) => {
       if (!response.headersSent) send(response, 500, JSON.stringify({ __type: 'InternalFailure', message: error.message }));
