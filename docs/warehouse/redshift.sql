@@ -192,11 +192,14 @@ LEFT JOIN (
   WHERE invoice_no IN (SELECT invoice_no FROM invoice_lines_staging) GROUP BY invoice_no
 ) landed ON landed.invoice_no = ranked.invoice_no
 WHERE ranked.copy_rank = 1 AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);
-DELETE FROM invoice_lines USING invoice_lines_merge_source src WHERE invoice_lines.invoice_no = src.invoice_no AND invoice_lines.record_version < src.record_version;
+DROP TABLE IF EXISTS invoice_lines_merge_versions;
+CREATE TEMP TABLE invoice_lines_merge_versions AS SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines_merge_source GROUP BY invoice_no;
+DELETE FROM invoice_lines USING invoice_lines_merge_versions src WHERE invoice_lines.invoice_no = src.invoice_no AND invoice_lines.record_version < src.record_version;
 MERGE INTO invoice_lines USING invoice_lines_merge_source AS src
 ON invoice_lines.invoice_no = src.invoice_no AND invoice_lines.line_no = src.line_no
 WHEN MATCHED THEN UPDATE SET invoice_type = src.invoice_type, invoice_date = src.invoice_date, customer_id = src.customer_id, country = src.country, store_id = src.store_id, stock_code = src.stock_code, description = src.description, quantity = src.quantity, unit_price = src.unit_price, line_total = src.line_total, record_version = src.record_version, merged_at = GETDATE()
 WHEN NOT MATCHED THEN INSERT (invoice_no, line_no, invoice_type, invoice_date, customer_id, country, store_id, stock_code, description, quantity, unit_price, line_total, record_version, merged_at) VALUES (src.invoice_no, src.line_no, src.invoice_type, src.invoice_date, src.customer_id, src.country, src.store_id, src.stock_code, src.description, src.quantity, src.unit_price, src.line_total, src.record_version, GETDATE());
 DELETE FROM invoice_lines_staging;
+DROP TABLE invoice_lines_merge_versions;
 DROP TABLE invoice_lines_merge_source;
 COMMIT;

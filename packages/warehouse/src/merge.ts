@@ -2,6 +2,8 @@ import { WAREHOUSE_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type WarehouseDiale
 
 /** The deduplicated source of one merge: Redshift's MERGE takes a table, never a subquery. */
 export const MERGE_SOURCE_TABLE = 'invoice_lines_merge_source';
+/** One row per invoice of the merge source with its version: what older lines are deleted by (step 3 below). */
+const MERGE_VERSIONS_TABLE = 'invoice_lines_merge_versions';
 
 /**
  * The one MERGE, used by every path that loads staging: statements that move staged rows into invoice_lines, to run in
@@ -9,7 +11,9 @@ export const MERGE_SOURCE_TABLE = 'invoice_lines_merge_source';
  * 1. the lock keeps a concurrent COPY from landing between the merge and the DELETE of staging (it would be lost);
  * 2. the source holds, per invoice, only the lines of its newest staged version, one row per (invoice_no, line_no)
  *    (a redelivered file collapses to its latest load), and nothing of an invoice whose landed version is newer;
- * 3. lines of older versions of those invoices are deleted, so lines a re-sent invoice no longer has disappear;
+ * 3. lines of older versions of those invoices are deleted, so lines a re-sent invoice no longer has disappear
+ *    (joined per invoice, not per line: a line-by-line join pairs every line of an invoice with every other, quadratic
+ *    in invoice size: 59 million pairs for the dataset loaded again);
  * 4. MERGE upserts the source (after step 3 a match is the same version: a redelivery, idempotent).
  * Versions are fixed-width digit strings, so comparing them as text compares the sequence numbers as integers.
  * Valid on Redshift (MERGE from a temporary table, CREATE TEMP TABLE AS, DELETE … USING) and on Postgres 15+.
@@ -38,7 +42,9 @@ export function mergeStagedStatements(dialect: WarehouseDialect): string[] {
       `) landed ON landed.invoice_no = ranked.invoice_no`,
       `WHERE ranked.copy_rank = 1 AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);`,
     ].join('\n'),
-    `DELETE FROM ${lines} USING ${MERGE_SOURCE_TABLE} src WHERE ${lines}.invoice_no = src.invoice_no AND ${lines}.record_version < src.record_version;`,
+    `DROP TABLE IF EXISTS ${MERGE_VERSIONS_TABLE};`,
+    `CREATE TEMP TABLE ${MERGE_VERSIONS_TABLE} AS SELECT invoice_no, MAX(record_version) AS record_version FROM ${MERGE_SOURCE_TABLE} GROUP BY invoice_no;`,
+    `DELETE FROM ${lines} USING ${MERGE_VERSIONS_TABLE} src WHERE ${lines}.invoice_no = src.invoice_no AND ${lines}.record_version < src.record_version;`,
     [
       `MERGE INTO ${lines} USING ${MERGE_SOURCE_TABLE} AS src`,
       `ON ${on}`,
@@ -46,6 +52,7 @@ export function mergeStagedStatements(dialect: WarehouseDialect): string[] {
       `WHEN NOT MATCHED THEN INSERT (${names.join(', ')}, merged_at) VALUES (${names.map((n) => `src.${n}`).join(', ')}, ${now});`,
     ].join('\n'),
     `DELETE FROM ${staging};`,
+    `DROP TABLE ${MERGE_VERSIONS_TABLE};`,
     `DROP TABLE ${MERGE_SOURCE_TABLE};`,
   ];
 }
