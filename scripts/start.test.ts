@@ -18,7 +18,7 @@ describe('pnpm start', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('runs the streaming path offline and reconciles every sink exactly with the source', async () => {
+  it('runs both paths offline (a dump, then the replay) and reconciles every sink exactly with its sources', async () => {
     const { stdout } = await run(
       process.execPath,
       ['--import', 'tsx', resolve(__dirname, 'start.ts'), '--source', BUNDLED_SAMPLES.kaggleHead, '--dir', dir, '--random-ports', '--exit'],
@@ -30,5 +30,10 @@ describe('pnpm start', () => {
     expect(report.replayed).toMatchObject({ rows: 1_071, badRows: 0, unaccounted: 0 });
     expect(report.replayed.totals).toMatchObject({ lines: 1_071, invoices: 68, revenue: '24747.38' });
     for (const check of report.checks) expect(check.totals).toMatchObject({ lines: 1_071, invoices: 68, revenue: '24747.38' });
+    // The default dump is the same sample: the batch path loaded every line, the stream sent each again, and the
+    // warehouse holds each once.
+    expect(report.dump).toMatchObject({ key: 'incoming/head-1071rows_kaggle-format_Kristina-A.csv', totals: { lines: 1_071, invoices: 68 } });
+    expect(report.dump.loaded).toMatchObject({ files: 1, linesRecorded: 1_071, rejected: 0 });
+    expect(report.union).toMatchObject({ inBoth: 1_071, totals: { lines: 1_071, invoices: 68, revenue: '24747.38' } });
   }, 240_000);
 });

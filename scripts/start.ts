@@ -1,8 +1,9 @@
 /**
- * `pnpm start`: the main job. Runs the whole streaming path offline on the bundled dataset and reconciles every sink
- * with the source, exactly: the local stack, ingest and stream-processor under serverless-offline, a replay of the
- * data through POST /invoices, then lines, invoices and revenue per sink. Keeps serving until Ctrl-C, or exits with
- * the reconciliation's verdict with --exit (or CI=true).
+ * `pnpm start`: the main job. Runs both paths offline and reconciles every sink with the sources, exactly: the local
+ * stack, ingest and stream-processor under serverless-offline; a dump (a bundled sample by default) through the
+ * batch path (dumps bucket, trigger, local Glue job); a replay of the data through POST /invoices; then lines,
+ * invoices and revenue per sink, the warehouse against the union of both sources (a line both paths sent counts
+ * once). Keeps serving until Ctrl-C, or exits with the reconciliation's verdict with --exit (or CI=true).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,13 +20,17 @@ import {
   type SinkTotals,
 } from '@invoice-pipeline/local-stack';
 import { startLocalDashboard, type RunningDashboard, type SinkCount } from '@invoice-pipeline/dashboard';
+import { batchFilesTotals, deliverDumps, localGlueClient } from '@invoice-pipeline/local-glue';
 import { formatSummary, isComplete, replay } from '@invoice-pipeline/pos-simulator';
-import { BUNDLED_DATASET, type Totals } from '@invoice-pipeline/transactions/files';
+import { normaliseInvoice } from '@invoice-pipeline/transactions';
+import { BUNDLED_DATASET, BUNDLED_SAMPLES, groupInvoices, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 
-const USAGE = `usage: pnpm start [--source PATH] [--no-replay] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
+const USAGE = `usage: pnpm start [--source PATH] [--dump PATH] [--no-dump] [--no-replay] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
 
   --source       CSV, .csv.gz or folder to replay (default: the bundled Online Retail dataset; a small slice:
                  data/online-retail/samples/head-1071rows_kaggle-format_Kristina-A.csv)
+  --dump         CSV or .csv.gz loaded through the batch path before the replay (default: the bundled Kaggle-layout
+                 sample, the dataset's first 1,071 rows, so both paths deliver those lines); --no-dump: none
   --no-replay    come up and serve (API, dashboard, emulators) without replaying anything (with --keep: on the last run's data)
   --keep         keep .local/ data from the last run (default: start empty, so totals reconcile with the source)
   --exit         exit after the reconciliation, non-zero if anything does not reconcile (default when CI=true)
@@ -62,10 +67,54 @@ async function untilInterrupted(): Promise<void> {
   console.log('stopping…');
 }
 
+/** Loads a dump through the batch path as a store would deliver it (incoming/, trigger, Glue run); its source totals. */
+async function loadDump(pipeline: Awaited<ReturnType<typeof startLocalPipeline>>, path: string) {
+  const started = performance.now();
+  const { endpoints } = pipeline.stack;
+  const names = endpoints.outputs['batch-loader'] ?? {};
+  const glue = localGlueClient({ region: endpoints.region, credentials: endpoints.credentials, endpoint: endpoints.glue ?? '' });
+  try {
+    const [delivery] = await deliverDumps({ s3: pipeline.stack.clients.s3, glue, bucket: names.DumpsBucketName ?? '', jobName: names.GlueJobName ?? '', paths: [path] });
+    if (delivery?.state !== 'SUCCEEDED') throw new Error(`the dump ${path} did not load: ${delivery?.error ?? 'no run'}`);
+    const totals = new Tally();
+    for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') totals.addAll(normaliseInvoice(item.invoice));
+    console.log(`batch path: ${delivery.key} loaded through the dumps bucket and the local Glue job in ${seconds(started)}`);
+    return { path, key: delivery.key, totals: totals.totals() };
+  } finally {
+    glue.destroy();
+  }
+}
+
+/**
+ * What the warehouse must hold when both paths ran: every line of the replayed source and of the dump, each
+ * (invoiceNo, lineNo) once (the stream's line where both sent one: its version is newer), read from the files.
+ */
+async function sourcesUnion(source: string, dump: string | undefined): Promise<{ totals: Totals; inBoth: number }> {
+  const tally = new Tally();
+  const seen = new Set<string>();
+  let inBoth = 0;
+  for (const path of dump ? [source, dump] : [source]) {
+    for await (const item of groupInvoices(readSource(path))) {
+      if (item.kind !== 'invoice') continue;
+      for (const line of normaliseInvoice(item.invoice)) {
+        const key = `${line.invoiceNo}#${line.lineNo}`;
+        if (seen.has(key)) inBoth += 1;
+        else {
+          seen.add(key);
+          tally.add(line);
+        }
+      }
+    }
+  }
+  return { totals: tally.totals(), inBoth };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       source: { type: 'string', default: BUNDLED_DATASET },
+      dump: { type: 'string', default: BUNDLED_SAMPLES.kaggleHead },
+      'no-dump': { type: 'boolean', default: false },
       stores: { type: 'string', default: '8' },
       'batch-size': { type: 'string', default: '100' },
       concurrency: { type: 'string', default: '4' },
@@ -113,6 +162,12 @@ async function main(): Promise<number> {
     }
     console.log(`pipeline up in ${seconds(started)}: API ${pipeline.api.url}/invoices, dashboard ${dashboard.url}, endpoints and API key in ${join(dir, 'endpoints.json')}`);
 
+    // The batch path first: a dump through the dumps bucket's incoming/, its trigger and the local Glue job.
+    const dump = values['no-dump'] ? undefined : await loadDump(pipeline, values.dump);
+    // Meanwhile (it takes a while on the whole dataset), what the warehouse must hold: the union of both sources.
+    const union = sourcesUnion(values.source, dump?.path);
+    union.catch(() => undefined); // awaited after the replay; a failure there must not end the process first
+
     const replayStarted = performance.now();
     const replayed = await replay({
       source: values.source,
@@ -143,20 +198,32 @@ async function main(): Promise<number> {
     ]);
     // The reference is what the source holds, as read and accepted by the replay (which accounts for every row).
     const reference = replayed.totals;
+    const expected = await union;
+    const batch = dump ? await batchFilesTotals(pipeline.stack.warehouse, [dump.key]) : undefined;
     const checks: SinkCheck[] = [
       { sink: 'Kinesis stream', totals: stream, ok: sameTotals(reference, stream) && !stream.invalidRecords, note: stream.duplicateLines ? `${stream.duplicateLines} re-sent lines collapse downstream` : '' },
       { sink: 'DynamoDB', totals: dynamodb, ok: sameTotals(reference, dynamodb), note: '' },
       { sink: 'S3 raw archive', totals: archive, ok: sameTotals(reference, archive), note: '' },
-      { sink: 'warehouse', totals: warehouse, ok: sameTotals(reference, warehouse) && warehouse.staged === 0, note: warehouse.staged ? `${warehouse.staged} rows still staged` : '' },
+      {
+        sink: 'warehouse',
+        totals: warehouse,
+        ok: sameTotals(expected.totals, warehouse) && warehouse.staged === 0 && (!dump || (batch?.files === 1 && batch.linesRecorded === dump.totals.lines)),
+        note: [dump ? 'source + dump, each line once' : '', warehouse.staged ? `${warehouse.staged} rows still staged` : ''].filter(Boolean).join('; '),
+      },
     ];
     reconciled.sinks = [...processed(), ...checks.map((c) => ({ sink: `${c.sink}: lines`, count: c.totals?.lines ?? 0, unit: 'lines' }))];
     const ok = checks.every((c) => c.ok) && replayed.badRows === 0 && badRecords === 0 && pipeline.failedBatches.length === 0 && isComplete(replayed);
 
     console.log(`\nreconciliation (${replayed.rows.toLocaleString('en-GB')} source rows, ${replayed.badRows} bad):`);
     printChecks(reference, checks);
+    if (dump) {
+      console.log(`  stream path: ${reference.lines.toLocaleString('en-GB')} lines of ${reference.invoices.toLocaleString('en-GB')} invoices replayed from ${values.source}`);
+      console.log(`  batch path: ${dump.key} loaded ${dump.totals.lines.toLocaleString('en-GB')} lines of ${dump.totals.invoices.toLocaleString('en-GB')} invoices (revenue ${dump.totals.revenue}), ${batch?.rejected ?? 0} rejected; ${expected.inBoth.toLocaleString('en-GB')} of its lines the stream also sent`);
+      console.log(`  warehouse must hold the union, each line once: ${expected.totals.lines.toLocaleString('en-GB')} lines, ${expected.totals.invoices.toLocaleString('en-GB')} invoices, revenue ${expected.totals.revenue}`);
+    }
     console.log(`  bad records set aside: ${badRecords}; batches sent on-failure: ${pipeline.failedBatches.length}`);
-    console.log(`\n${ok ? 'RECONCILED' : 'NOT RECONCILED'}: every sink ${ok ? 'holds' : 'does not hold'} exactly the source, in ${seconds(started)} in all.`);
-    await writeFile(join(dir, 'reconciliation.json'), `${JSON.stringify({ ok, replayed, checks, badRecords, failedBatches: pipeline.failedBatches.length }, null, 2)}\n`);
+    console.log(`\n${ok ? 'RECONCILED' : 'NOT RECONCILED'}: every sink ${ok ? 'holds' : 'does not hold'} exactly ${dump ? 'its sources (the warehouse: source and dump, each line once)' : 'the source'}, in ${seconds(started)} in all.`);
+    await writeFile(join(dir, 'reconciliation.json'), `${JSON.stringify({ ok, replayed, dump: dump && { ...dump, loaded: batch }, union: expected, checks, badRecords, failedBatches: pipeline.failedBatches.length }, null, 2)}\n`);
 
     if (values.exit) {
       await stop();
