@@ -12,6 +12,7 @@ import {
   countBadRecords,
   DEFAULT_LOCAL_DIR,
   FREE_PORTS,
+  KeyedTally,
   readArchiveTotals,
   readDynamoDbTotals,
   readStreamTotals,
@@ -90,23 +91,11 @@ async function loadDump(pipeline: Awaited<ReturnType<typeof startLocalPipeline>>
  * (invoiceNo, lineNo) once (the stream's line where both sent one: its version is newer), read from the files.
  */
 async function sourcesUnion(source: string, dump: string | undefined): Promise<{ totals: Totals; inBoth: number }> {
-  const tally = new Tally();
-  const seen = new Set<string>();
-  let inBoth = 0;
+  const tally = new KeyedTally();
   for (const path of dump ? [source, dump] : [source]) {
-    for await (const item of groupInvoices(readSource(path))) {
-      if (item.kind !== 'invoice') continue;
-      for (const line of normaliseInvoice(item.invoice)) {
-        const key = `${line.invoiceNo}#${line.lineNo}`;
-        if (seen.has(key)) inBoth += 1;
-        else {
-          seen.add(key);
-          tally.add(line);
-        }
-      }
-    }
+    for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') tally.add(normaliseInvoice(item.invoice));
   }
-  return { totals: tally.totals(), inBoth };
+  return { totals: tally.totals(), inBoth: tally.repeated };
 }
 
 async function main(): Promise<number> {

@@ -2,7 +2,7 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType } from '@invoice-pipeline/transactions';
+import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType, type NormalisedLine } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
@@ -21,28 +21,38 @@ export interface SinkTotals extends Totals {
   invalidRecords?: number;
 }
 
-/** Tally of invoices, deduplicated on (invoiceNo, lineNo) as the keyed sinks would. */
-function tallyInvoices(payloads: unknown[]): SinkTotals {
-  const tally = new Tally();
-  const seen = new Set<string>();
-  let duplicateLines = 0;
-  let invalidRecords = 0;
-  for (const payload of payloads) {
-    const parsed = parseInvoice(payload);
-    if (!parsed.ok) {
-      invalidRecords += 1;
-      continue;
-    }
-    for (const line of normaliseInvoice(parsed.value)) {
+/** Totals of lines counted once per (invoiceNo, lineNo), as the keyed sinks hold them; `repeated` counts the others. */
+export class KeyedTally {
+  private readonly tally = new Tally();
+  private readonly seen = new Set<string>();
+  repeated = 0;
+
+  add(lines: Iterable<NormalisedLine>): void {
+    for (const line of lines) {
       const key = `${line.invoiceNo}#${line.lineNo}`;
-      if (seen.has(key)) duplicateLines += 1;
+      if (this.seen.has(key)) this.repeated += 1;
       else {
-        seen.add(key);
-        tally.add(line);
+        this.seen.add(key);
+        this.tally.add(line);
       }
     }
   }
-  return { ...tally.totals(), records: payloads.length, duplicateLines, invalidRecords };
+
+  totals(): Totals {
+    return this.tally.totals();
+  }
+}
+
+/** Tally of invoices, deduplicated on (invoiceNo, lineNo) as the keyed sinks would. */
+function tallyInvoices(payloads: unknown[]): SinkTotals {
+  const tally = new KeyedTally();
+  let invalidRecords = 0;
+  for (const payload of payloads) {
+    const parsed = parseInvoice(payload);
+    if (parsed.ok) tally.add(normaliseInvoice(parsed.value));
+    else invalidRecords += 1;
+  }
+  return { ...tally.totals(), records: payloads.length, duplicateLines: tally.repeated, invalidRecords };
 }
 
 function parseOrKeep(text: string): unknown {
