@@ -45,7 +45,7 @@ const files = [
 describe('the loader on the Redshift Data API', () => {
   it('skips loaded files, writes a manifest of the new ones, and runs COPY, the record and the MERGE as one batch', async () => {
     const { sent, session } = fakeAws({ loadedKeys: ['warehouse/2026/11/25/10/a.gz', 'warehouse/2026/11/25/10/b.gz'] });
-    expect(await loadStagedFiles({ listStaged: async () => [...files].reverse(), session })).toEqual({ listed: 3, loaded: 1, bytes: 30, remaining: 0 });
+    expect(await loadStagedFiles({ listStaged: async () => [...files].reverse(), session })).toEqual({ listed: 3, loaded: 1, bytes: 30, remaining: 0, moved: 0 });
     const query = sent.find((c) => c instanceof ExecuteStatementCommand) as ExecuteStatementCommand;
     expect(query.input).toMatchObject({ WorkgroupName: 'invoice-prod', Database: 'analytics', SecretArn: settings.secretArn });
     expect(query.input.Sql).toContain("file_key >= 'warehouse/2026/11/25/10/a.gz'");
