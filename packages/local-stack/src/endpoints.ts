@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalClientEndpoints } from '@invoice-pipeline/local-emulators';
 
-export { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '@invoice-pipeline/local-emulators';
+export { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, localClients } from '@invoice-pipeline/local-emulators';
 
 /** The default state folder of the local stack: `.local/` at the repository root. */
 export const DEFAULT_LOCAL_DIR = resolve(__dirname, '../../../.local');

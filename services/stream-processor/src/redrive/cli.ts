@@ -6,7 +6,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseArgs } from 'node:util';
 import { redriveBadRows, redriveFailureQueue, redriveFirehoseErrors, type InvokeProcessor } from './redrive';
 
@@ -47,25 +46,28 @@ const stageNames = (stage: string) => ({
 });
 
 async function localTargets(dir: string | undefined): Promise<Targets> {
-  const { DEFAULT_LOCAL_DIR, readEndpoints, localSqsClient } = await import('@invoice-pipeline/local-stack/endpoints');
+  const { DEFAULT_LOCAL_DIR, readEndpoints, localClients, localSqsClient, stageOutputs } = await import('@invoice-pipeline/local-stack/endpoints');
   const endpoints = await readEndpoints(dir ?? DEFAULT_LOCAL_DIR, 'start the pipeline (pnpm start --no-replay) so processInvoices can be invoked');
   if (!endpoints.lambda) throw new Error('endpoints.json has no Lambda endpoint: start the pipeline (pnpm start --no-replay), not only the stack');
-  const base = { region: endpoints.region, credentials: endpoints.credentials };
-  const out = endpoints.outputs;
+  // The emulators' clients with the settings each needs (one home: local-emulators), and the names the stack provisioned.
+  const local = localClients(endpoints);
+  const outputs = stageOutputs(endpoints);
   return {
     region: endpoints.region,
     clients: {
-      kinesis: new KinesisClient({ ...base, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
-      s3: new S3Client({ ...base, endpoint: endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+      kinesis: local.kinesis,
+      s3: local.s3,
       sqs: localSqsClient(endpoints),
-      dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb })),
-      firehose: new FirehoseClient({ ...base, endpoint: endpoints.firehose }),
-      lambda: new LambdaClient({ ...base, endpoint: endpoints.lambda, maxAttempts: 1 }),
+      dynamodb: DynamoDBDocumentClient.from(local.dynamodb),
+      firehose: local.firehose,
+      lambda: new LambdaClient({ region: endpoints.region, credentials: endpoints.credentials, endpoint: endpoints.lambda, maxAttempts: 1 }),
     },
-    streamArn: out.ingest?.StreamArn,
     ...stageNames(endpoints.stage),
-    archiveBucket: out['stream-processor']?.ArchiveBucketName ?? '',
-    stagingBucket: out.warehouse?.StagingBucketName ?? '',
+    streamArn: outputs.streamArn,
+    tableName: outputs.tableName,
+    warehouseStream: outputs.warehouseDeliveryStream,
+    archiveBucket: outputs.archiveBucket,
+    stagingBucket: outputs.stagingBucket,
   };
 }
 
