@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { postInvoices, DEFAULT_RETRY } from '@invoice-pipeline/pos-simulator';
-import { invoiceKey, linesSk } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
-import type { Invoice } from '@invoice-pipeline/transactions';
+import { stageOutputs } from '@invoice-pipeline/local-stack';
+import { invoiceKey, linesSk, type Invoice } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { percentile, type Bench, type Figure } from '../figure';
 
@@ -45,7 +45,7 @@ export const freshness: Bench = {
   id: 'freshness',
   needs: 'pipeline',
   async run({ smoke, log, pipeline }) {
-    const tableName = pipeline.stack.endpoints.outputs['stream-processor']?.TableName ?? '';
+    const { tableName } = stageOutputs(pipeline.stack.endpoints);
     const count = smoke ? INVOICES.smoke : INVOICES.full;
     const toDynamoDb: number[] = [];
     const toWarehouse: number[] = [];

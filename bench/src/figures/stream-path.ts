@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunkWithin } from '@invoice-pipeline/retry';
-import { readDynamoDbTotals, readWarehouseTotals, type LocalPipeline } from '@invoice-pipeline/local-stack';
+import { readDynamoDbTotals, readWarehouseTotals, stageOutputs, type LocalPipeline } from '@invoice-pipeline/local-stack';
 import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
 import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
@@ -46,7 +46,7 @@ const CEILING_VERSION = recordVersion('1');
  * flight) and warehouse rows by in-process COPY into staging plus the same MERGE, both sinks at once.
  */
 async function writeStraightToSinks(pipeline: LocalPipeline, invoices: NormalisedLine[][]): Promise<number> {
-  const tableName = pipeline.stack.endpoints.outputs['stream-processor']?.TableName ?? '';
+  const { tableName } = stageOutputs(pipeline.stack.endpoints);
   const dynamodb = DynamoDBDocumentClient.from(pipeline.stack.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const items = invoices.flatMap((lines) => invoiceItems(lines, CEILING_VERSION));
   const started = performance.now();
@@ -109,9 +109,8 @@ export const streamPath: Bench = {
     const peakBytes = memory.stop();
     log(`stream path: every sink settled ${(endToEndMs / 1000).toFixed(1)} s after the first POST`);
 
-    const names = pipeline.stack.endpoints.outputs['stream-processor'] ?? {};
     const [dynamodb, warehouse] = await Promise.all([
-      readDynamoDbTotals(pipeline.stack.clients.dynamodb, names.TableName ?? ''),
+      readDynamoDbTotals(pipeline.stack.clients.dynamodb, stageOutputs(pipeline.stack.endpoints).tableName),
       readWarehouseTotals(pipeline.stack.warehouse),
     ]);
     const reconciled = sameTotals(replayed.totals, dynamodb) && sameTotals(replayed.totals, warehouse) && replayed.failed.lines === 0;

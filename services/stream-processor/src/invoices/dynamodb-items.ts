@@ -15,9 +15,6 @@ import { customerKey, customerSortKey, formatMillis, HEADER_SK, invoiceKey, line
  */
 export const LINES_PER_ITEM = 100;
 
-// The key strings live with the other storage facts in transactions (storage-layout.ts): readers use them too.
-export { CUSTOMER_INDEX, customerKey, customerSortKey, HEADER_SK, invoiceKey, LINES_SK_PREFIX, linesSk } from '@invoice-pipeline/transactions';
-
 /** Exact decimal as a DynamoDB number (N is exact to 38 digits; a JS number would not be). */
 const exact = (decimal: string) => NumberValue.from(decimal);
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { invoiceTypeOf, type CustomerInvoicesRequest, type InvoiceReply, type StoredLine } from '@invoice-pipeline/transactions';
-import { CUSTOMER_INDEX, customerKey, customerSortKey, HEADER_SK, invoiceKey, linesSk } from './dynamodb-items';
+import { CUSTOMER_INDEX, customerKey, customerSortKey, HEADER_SK, invoiceKey, linesSk } from '@invoice-pipeline/transactions';
 
 /**
  * Reads of the invoice table, over the layout of dynamodb-items.ts (imported, never restated). Plain functions: the

@@ -2,7 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunkWithin, sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
 import { ownershipConflict } from '@invoice-pipeline/transactions';
-import { HEADER_SK, LINES_SK_PREFIX, type InvoiceItem } from './dynamodb-items';
+import { HEADER_SK, LINES_SK_PREFIX } from '@invoice-pipeline/transactions';
+import type { InvoiceItem } from './dynamodb-items';
 import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
