@@ -26,6 +26,9 @@ const workspaces = [
 ];
 
 const config: Config = {
+  // Two suites at a time, also on a 2-core machine: the slow suites mostly wait on emulators, serverless-offline and
+  // the warehouse (other processes), so a second worker overlaps that waiting instead of doubling the CPU demand.
+  maxWorkers: 2,
   projects: workspaces.map((root) => ({
     displayName: root.split('/').pop(),
     rootDir: `<rootDir>/${root}`,
