@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchFilesTotals, deliverDumps, localGlueClient, readRejectedRows, rejectedKey } from '@invoice-pipeline/local-glue';
-import { connectWarehouse, DEFAULT_LOCAL_DIR, emulatorS3Client, readEndpoints } from '@invoice-pipeline/local-stack';
+import { connectWarehouse, DEFAULT_LOCAL_DIR, emulatorS3Client, readEndpoints, stageOutputs } from '@invoice-pipeline/local-stack';
 import { listSourceFiles } from '@invoice-pipeline/transactions/files';
 
 const USAGE = `usage: pnpm load-dump FILE|FOLDER [--dir DIR]
@@ -25,9 +25,8 @@ async function main(): Promise<number> {
   }
   const dir = values.dir ?? DEFAULT_LOCAL_DIR;
   const endpoints = await readEndpoints(dir, 'start the local stack (pnpm stack, or pnpm start)');
-  const bucket = endpoints.outputs['batch-loader']?.DumpsBucketName;
-  const jobName = endpoints.outputs['batch-loader']?.GlueJobName;
-  if (!endpoints.glue || !bucket || !jobName) throw new Error(`${dir}/endpoints.json names no local Glue or dumps bucket: restart the local stack with this version`);
+  if (!endpoints.glue) throw new Error(`${dir}/endpoints.json names no local Glue: restart the local stack with this version`);
+  const { dumpsBucket: bucket, glueJobName: jobName } = stageOutputs(endpoints);
   const paths = await listSourceFiles(resolve(process.env.INIT_CWD ?? process.cwd(), source));
 
   const s3 = emulatorS3Client({ region: endpoints.region, credentials: endpoints.credentials, endpoint: endpoints.s3 });

@@ -17,6 +17,7 @@ import {
   readDynamoDbTotals,
   readStreamTotals,
   readWarehouseTotals,
+  stageOutputs,
   startLocalPipeline,
   type SinkTotals,
 } from '@invoice-pipeline/local-stack';
@@ -72,10 +73,10 @@ async function untilInterrupted(): Promise<void> {
 async function loadDump(pipeline: Awaited<ReturnType<typeof startLocalPipeline>>, path: string) {
   const started = performance.now();
   const { endpoints } = pipeline.stack;
-  const names = endpoints.outputs['batch-loader'] ?? {};
+  const { dumpsBucket, glueJobName } = stageOutputs(endpoints);
   const glue = localGlueClient({ region: endpoints.region, credentials: endpoints.credentials, endpoint: endpoints.glue ?? '' });
   try {
-    const [delivery] = await deliverDumps({ s3: pipeline.stack.clients.s3, glue, bucket: names.DumpsBucketName ?? '', jobName: names.GlueJobName ?? '', paths: [path] });
+    const [delivery] = await deliverDumps({ s3: pipeline.stack.clients.s3, glue, bucket: dumpsBucket, jobName: glueJobName, paths: [path] });
     if (delivery?.state !== 'SUCCEEDED') throw new Error(`the dump ${path} did not load: ${delivery?.error ?? 'no run'}`);
     const totals = new Tally();
     for await (const item of groupInvoices(readSource(path))) if (item.kind === 'invoice') totals.addAll(normaliseInvoice(item.invoice));
@@ -177,13 +178,13 @@ async function main(): Promise<number> {
     await pipeline.settle().finally(() => clearInterval(progress));
     console.log(`stream processed, Firehose delivered and warehouse merged ${seconds(settleStarted)} after the replay`);
 
-    const names = endpoints.outputs['stream-processor'] ?? {};
+    const outputs = stageOutputs(endpoints);
     const [stream, dynamodb, archive, warehouse, badRecords] = await Promise.all([
-      readStreamTotals(pipeline.stack.clients.kinesis, endpoints.outputs.ingest?.StreamName ?? ''),
-      readDynamoDbTotals(pipeline.stack.clients.dynamodb, names.TableName ?? ''),
-      readArchiveTotals(pipeline.stack.clients.s3, names.ArchiveBucketName ?? ''),
+      readStreamTotals(pipeline.stack.clients.kinesis, outputs.streamName),
+      readDynamoDbTotals(pipeline.stack.clients.dynamodb, outputs.tableName),
+      readArchiveTotals(pipeline.stack.clients.s3, outputs.archiveBucket),
       readWarehouseTotals(pipeline.stack.warehouse),
-      countBadRecords(pipeline.stack.clients.s3, names.ArchiveBucketName ?? ''),
+      countBadRecords(pipeline.stack.clients.s3, outputs.archiveBucket),
     ]);
     // The reference is what the source holds, as read and accepted by the replay (which accounts for every row).
     const reference = replayed.totals;
