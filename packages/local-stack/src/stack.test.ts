@@ -6,6 +6,7 @@ import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
+import { EXAMPLE_INVOICE } from '@invoice-pipeline/transactions/files';
 import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { Client } from 'pg';
 import { gunzipSync } from 'node:zlib';
@@ -23,17 +24,8 @@ const cliTools = onPath('aws') && onPath('psql');
 if (!cliTools && process.env.CI !== 'true') console.warn('aws and/or psql not installed: skipping the AWS CLI/psql check (apt-get install awscli postgresql-client)');
 const itWithCliTools = cliTools || process.env.CI === 'true' ? it : it.skip;
 
-const invoice: Invoice = {
-  invoiceNo: '536365',
-  invoiceDate: '2010-12-01T08:26:00',
-  customerId: '17850',
-  country: 'United Kingdom',
-  storeId: 'online',
-  lines: [
-    { stockCode: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unitPrice: '2.55' },
-    { stockCode: '71053', description: 'WHITE METAL LANTERN', quantity: 6, unitPrice: '3.39' },
-  ],
-};
+/** The example invoice's first two lines. */
+const invoice: Invoice = { ...EXAMPLE_INVOICE, storeId: 'online', lines: EXAMPLE_INVOICE.lines.slice(0, 2) };
 
 describe('the local stack', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
