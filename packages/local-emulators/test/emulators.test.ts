@@ -1,5 +1,5 @@
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '../src/testing';
 
 describe('the npm emulators through the shared client settings', () => {
@@ -30,4 +30,18 @@ describe('the npm emulators through the shared client settings', () => {
     expect(await s3.keys('bucket-1', 'raw/')).toEqual(['raw/a.csv']);
     expect((await s3.read('bucket-1', 'raw/a.csv')).toString()).toBe(body);
   });
+  it('s3rver survives a delete racing a put into the same prefix (the loader moving the last file of an hour while Firehose writes the next)', async () => {
+    // Unpatched, s3rver removed a prefix's folder once its last object was deleted; a put into that prefix between its
+    // mkdir and its open then failed with an unhandled ENOENT, which ended the emulator's process (patches/s3rver@3.7.1.patch).
+    const put = (key: string) => s3.client.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: key, Body: Buffer.from(key) }));
+    const written: string[] = [];
+    for (let round = 0; round < 150; round += 1) {
+      const prefix = `warehouse/2026/12/06/${round}/`;
+      await put(`${prefix}a.gz`);
+      const next = `${prefix}b-${round}.gz`;
+      await Promise.all([s3.client.send(new DeleteObjectCommand({ Bucket: 'bucket-1', Key: `${prefix}a.gz` })), put(next)]);
+      written.push(next);
+    }
+    expect(await s3.keys('bucket-1', 'warehouse/')).toEqual([...written].sort());
+  }, 60_000);
 });
