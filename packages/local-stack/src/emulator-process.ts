@@ -17,6 +17,10 @@ async function main(): Promise<void> {
   // Stopping closes the server, which closes the emulator's database, so the next start finds it unlocked.
   process.on('SIGTERM', () => void server.stop().finally(() => process.exit(0)));
   process.on('disconnect', () => void server.stop().finally(() => process.exit(0)));
+  // Ctrl-C in a terminal reaches every process of the foreground group, this one too: the parent stops it in order
+  // (SIGTERM above, or its IPC channel closing), so an interrupt is neither a crash for the supervisor to restart nor
+  // a reason to go before the processes that still write to it.
+  process.on('SIGINT', () => undefined);
 }
 
 process.on('uncaughtException', (error) => {

@@ -33,4 +33,23 @@ describe('a supervised emulator', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+  it('lets Ctrl-C pass: an interrupt (which a terminal sends to every process of the group) neither ends nor restarts it; the parent stops it in order', async () => {
+    const messages: string[] = [];
+    const dynamodb = await startSupervisedEmulator('dynamodb', { port: 0, log: (m) => messages.push(m) });
+    const client = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    try {
+      const pid = dynamodb.pid();
+      process.kill(pid as number, 'SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(messages).toEqual([]);
+      expect(dynamodb.pid()).toBe(pid);
+      expect(dynamodb.restarts()).toBe(0);
+      await client.send(
+        new CreateTableCommand({ TableName: 'interrupted', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }),
+      );
+    } finally {
+      client.destroy();
+      await dynamodb.stop();
+    }
+  }, 60_000);
 });
