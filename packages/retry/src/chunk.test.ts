@@ -1,4 +1,4 @@
-import { chunkWithin } from './chunk';
+import { chunkWithin, forEachLimited } from './chunk';
 
 describe('chunkWithin', () => {
   it('cuts by count, keeping order', () => {
@@ -21,5 +21,22 @@ describe('chunkWithin', () => {
   it('returns no run for no item and refuses limits that cannot hold one item', () => {
     expect(chunkWithin([], { maxCount: 3 })).toEqual([]);
     expect(() => chunkWithin([1], { maxCount: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('forEachLimited', () => {
+  it('runs every item once, never more than the limit at a time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const seen: number[] = [];
+    await forEachLimited([1, 2, 3, 4, 5, 6, 7], 3, async (item) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push(item);
+      inFlight -= 1;
+    });
+    expect(seen.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(most).toBe(3);
   });
 });

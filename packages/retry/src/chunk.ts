@@ -29,3 +29,15 @@ export function chunkWithin<T>(items: Iterable<T>, limits: BatchLimits, sizeOf: 
   if (run.length > 0) runs.push(run);
   return runs;
 }
+
+/**
+ * Runs `work` over `items` with at most `limit` calls in flight (the batch calls of one chunking, a file's moves).
+ * Each item's failure is the work's own to handle: `work` is expected to catch what it can recover from.
+ */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,4 +1,5 @@
 import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { forEachLimited } from '@invoice-pipeline/retry';
 import { loadedKey, type StagedFile } from './staged-load';
 
 /** `@invoice-pipeline/warehouse/s3`: every object under a prefix of the staging bucket (the loader's candidates). */
@@ -22,18 +23,14 @@ const MOVE_CONCURRENCY = 8;
  */
 export async function moveToLoaded(s3: S3Client, bucket: string, files: readonly StagedFile[]): Promise<void> {
   const failures: unknown[] = [];
-  const queue = [...files];
-  const worker = async () => {
-    for (let file = queue.shift(); file; file = queue.shift()) {
-      try {
-        const copySource = `${bucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`;
-        await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: loadedKey(file.key), CopySource: copySource }));
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: file.key }));
-      } catch (error) {
-        failures.push(error);
-      }
+  await forEachLimited(files, MOVE_CONCURRENCY, async (file) => {
+    try {
+      const copySource = `${bucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`;
+      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: loadedKey(file.key), CopySource: copySource }));
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: file.key }));
+    } catch (error) {
+      failures.push(error);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(MOVE_CONCURRENCY, files.length) }, worker));
+  });
   if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${files.length} loaded file(s) could not be moved to loaded/; the next run moves them`);
 }

@@ -1,5 +1,5 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { backoffDelay, chunkWithin, sleep, type RetryPolicy } from '@invoice-pipeline/retry';
+import { backoffDelay, chunkWithin, forEachLimited, sleep, type RetryPolicy } from '@invoice-pipeline/retry';
 import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
 import { invoiceItems, type InvoiceItem } from './dynamodb-items';
 import { MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, packWarehouseRecords, type WarehouseStreamTarget } from './send-warehouse';
@@ -48,15 +48,6 @@ export type Outcome =
  * invoice is its own partition) and the SDK's 50 sockets.
  */
 export const HEADER_CONCURRENCY = 16;
-
-/** Runs `work` over `items` with at most `limit` in flight; every item's own failure is its own. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The owned requests of a call that DynamoDB left unprocessed (matched by key: unique within a call). */
 function unprocessedOf(call: Owned<WriteRequest>[], unprocessed: WriteRequest[]): Owned<WriteRequest>[] {
@@ -119,7 +110,7 @@ async function sendOwned<T>(
     }
     if (attempt > 1) await options.sleep(backoffDelay(attempt - 1, options.retry));
     const left: Owned<T>[] = [];
-    await eachLimited(options.chunk(pending), options.concurrency, async (call) => {
+    await forEachLimited(options.chunk(pending), options.concurrency, async (call) => {
       try {
         left.push(...(await options.send(call)));
       } catch (error) {
@@ -177,7 +168,7 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
 
   // 2 and 3. Headers, then what a replaced version leaves behind.
   const written: Pending[] = [];
-  await eachLimited(prepared, concurrency, async (invoice) => {
+  await forEachLimited(prepared, concurrency, async (invoice) => {
     try {
       const put = await putHeader(invoice.header, invoice.entry.version, sinks.table);
       if (put.status === 'superseded') {
@@ -206,7 +197,7 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
       if (!isDynamoDbRefusal(error)) return undefined;
       const recovery: CallRecovery<WriteRequest> = { left: [], failed: new Map() };
       const owners = [...new Set(call.map((item) => item.owner))];
-      await eachLimited(owners, concurrency, async (owner) => {
+      await forEachLimited(owners, concurrency, async (owner) => {
         const own = call.filter((item) => item.owner === owner);
         try {
           recovery.left.push(...unprocessedOf(own, await batchWriteOnce(own.map((item) => item.value), sinks.table)));
@@ -223,7 +214,7 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
     concurrency,
     sleep: wait,
   });
-  await eachLimited([...refused], concurrency, (owner) => removeRefusedVersion(owner.header, owner.entry.version, sinks.table));
+  await forEachLimited([...refused], concurrency, (owner) => removeRefusedVersion(owner.header, owner.entry.version, sinks.table));
   for (const [owner, why] of dynamoFailed) fail(owner.entry, why);
 
   // 5. The warehouse rows of every invoice now whole in DynamoDB.
