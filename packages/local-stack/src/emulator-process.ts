@@ -2,6 +2,11 @@
 // LEVEL_ITERATOR_NOT_OPEN, say) ends this process only; the supervisor reports it and starts the emulator again.
 import { startDynamoDb, startKinesis, startS3, type RunningServer } from '@invoice-pipeline/local-emulators';
 
+// Ctrl-C in a terminal reaches every process of the foreground group, this one too: the parent stops it in order
+// (SIGTERM, or its IPC channel closing), so an interrupt is neither a crash for the supervisor to restart nor a reason
+// to go before the processes that still write to it. Set first, so that no moment of start-up is left uncovered.
+process.on('SIGINT', () => undefined);
+
 const [kind, port, dataDir] = process.argv.slice(2);
 const starters: Record<string, () => Promise<RunningServer>> = {
   kinesis: () => startKinesis({ port: Number(port), dataDir: dataDir || undefined }),
@@ -17,10 +22,6 @@ async function main(): Promise<void> {
   // Stopping closes the server, which closes the emulator's database, so the next start finds it unlocked.
   process.on('SIGTERM', () => void server.stop().finally(() => process.exit(0)));
   process.on('disconnect', () => void server.stop().finally(() => process.exit(0)));
-  // Ctrl-C in a terminal reaches every process of the foreground group, this one too: the parent stops it in order
-  // (SIGTERM above, or its IPC channel closing), so an interrupt is neither a crash for the supervisor to restart nor
-  // a reason to go before the processes that still write to it.
-  process.on('SIGINT', () => undefined);
 }
 
 process.on('uncaughtException', (error) => {
