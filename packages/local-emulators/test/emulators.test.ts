@@ -1,5 +1,7 @@
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '../src/testing';
 
 describe('the npm emulators through the shared client settings', () => {
@@ -44,4 +46,27 @@ describe('the npm emulators through the shared client settings', () => {
     }
     expect(await s3.keys('bucket-1', 'warehouse/')).toEqual([...written].sort());
   }, 60_000);
+  it('s3rver shows an object only once its upload is complete: a listing mid-upload neither finds it nor fixes a partial ETag', async () => {
+    // Unpatched, s3rver wrote the object file as the body arrived: a listing mid-upload found the key, hashed the bytes
+    // written so far into the object's .md5 file and reported that ETag (the dumps trigger then saw one upload as two
+    // objects and started two loads of it), and a GET could read a truncated body.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const body = new PassThrough();
+    const upload = s3.client.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'incoming/slow.csv', Body: body, ContentLength: chunk.length * 4 }));
+    const listed: string[] = [];
+    // Three of four parts sent, each followed by a listing; the fourth completes the upload.
+    for (let part = 0; part < 3; part += 1) {
+      body.write(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const page = await s3.client.send(new ListObjectsV2Command({ Bucket: 'bucket-1', Prefix: 'incoming/' }));
+      listed.push(...(page.Contents ?? []).map((object) => `${object.Key} ${object.ETag}`));
+    }
+    body.end(chunk);
+    await upload;
+    expect(listed).toEqual([]);
+    const md5 = createHash('md5').update(Buffer.concat([chunk, chunk, chunk, chunk])).digest('hex');
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'bucket-1', Key: 'incoming/slow.csv' }));
+    expect([head.ETag, head.ContentLength]).toEqual([`"${md5}"`, chunk.length * 4]);
+    expect((await s3.read('bucket-1', 'incoming/slow.csv')).length).toBe(chunk.length * 4);
+  }, 30_000);
 });
