@@ -23,6 +23,8 @@ const workspaces = [
   'services/batch-loader',
   'packages/local-glue',
   'scripts',
+  // The whole local pipeline end to end (both paths into one warehouse): above every package it starts.
+  'test',
 ];
 
 const config: Config = {

@@ -1,3 +1,5 @@
+import { forEachLimited } from './chunk';
+
 /** How retries of one operation are spaced: exponential backoff with full jitter, bounded. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -38,10 +40,75 @@ export interface RetryHooks {
   random?: () => number;
 }
 
+/** An item to send with whoever it belongs to (e.g. the invoice of a write request): failures are told per owner. */
+export interface Owned<O, T> {
+  owner: O;
+  value: T;
+}
+
+/** What a call's error handler made of the call: items to send again, and owners that failed (with why). */
+export interface CallRecovery<O, T> {
+  left: Owned<O, T>[];
+  failed: Map<O, Error>;
+}
+
+export interface SendOwnedOptions<O, T> {
+  /** Cuts the pending items into calls within the service's limits. */
+  chunk: (items: Owned<O, T>[]) => Owned<O, T>[][];
+  /** One call; resolves to its items that were not accepted (UnprocessedItems, FailedPutCount entries). */
+  send: (call: Owned<O, T>[]) => Promise<Owned<O, T>[]>;
+  /** Takes over a call that threw (e.g. to isolate one refused item); undefined fails the owners of the call. */
+  recover?: (call: Owned<O, T>[], error: unknown) => Promise<CallRecovery<O, T> | undefined>;
+  retry: RetryPolicy;
+  /** Names the target in errors ("DynamoDB invoices"). */
+  what: string;
+  /** Calls in flight at once. */
+  concurrency: number;
+  hooks?: RetryHooks;
+}
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
 /**
- * Sends `items` with `sendBatch` until none is left: `sendBatch` returns the items that were not accepted (a
- * BatchWriteItem's UnprocessedItems, a PutRecordBatch's failed entries), and only those are sent again, after a
- * backoff. Throws, naming how many are left, when the attempts run out: a partial failure is never taken for success.
+ * Sends owned items in calls (`chunk`), each call once per attempt, until every item is accepted or the attempts run
+ * out: only the items a call did not accept are sent again, after a backoff. Resolves to each owner whose items were
+ * not all accepted, with why; an owner that failed sends nothing more, so its neighbours in a call are not held back.
+ * A partial failure is never taken for success.
+ */
+export async function sendOwnedUntilAccepted<O, T>(items: Owned<O, T>[], options: SendOwnedOptions<O, T>): Promise<Map<O, Error>> {
+  const failed = new Map<O, Error>();
+  const failOwners = (owned: Owned<O, T>[], why: Error) => {
+    for (const item of owned) if (!failed.has(item.owner)) failed.set(item.owner, why);
+  };
+  let pending = items;
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    if (attempt > options.retry.maxAttempts) {
+      const left = new Map<O, number>();
+      for (const item of pending) left.set(item.owner, (left.get(item.owner) ?? 0) + 1);
+      for (const [owner, count] of left) failed.set(owner, new Error(`${options.what}: ${count} item(s) still not accepted after ${options.retry.maxAttempts} attempts`));
+      break;
+    }
+    if (attempt > 1) await (options.hooks?.sleep ?? sleep)(backoffDelay(attempt - 1, options.retry, options.hooks?.random));
+    const left: Owned<O, T>[] = [];
+    await forEachLimited(options.chunk(pending), options.concurrency, async (call) => {
+      try {
+        left.push(...(await options.send(call)));
+      } catch (error) {
+        const recovered = await options.recover?.(call, error);
+        if (!recovered) return failOwners(call, asError(error));
+        left.push(...recovered.left);
+        for (const [owner, why] of recovered.failed) if (!failed.has(owner)) failed.set(owner, why);
+      }
+    });
+    pending = left.filter((item) => !failed.has(item.owner));
+  }
+  return failed;
+}
+
+/**
+ * Sends `items` in one call per attempt with `sendBatch` until none is left: `sendBatch` returns the items that were
+ * not accepted, and only those are sent again, after a backoff. Throws, naming how many are left, when the attempts
+ * run out (or what `sendBatch` threw): the one-owner case of `sendOwnedUntilAccepted`.
  */
 export async function sendUntilAccepted<T>(
   items: T[],
@@ -50,11 +117,19 @@ export async function sendUntilAccepted<T>(
   what: string,
   hooks: RetryHooks = {},
 ): Promise<void> {
-  let pending = items;
-  for (let attempt = 1; pending.length > 0; attempt += 1) {
-    if (attempt > policy.maxAttempts) throw new Error(`${what}: ${pending.length} item(s) still not accepted after ${policy.maxAttempts} attempts`);
-    if (attempt > 1) await (hooks.sleep ?? sleep)(backoffDelay(attempt - 1, policy, hooks.random));
-    pending = await sendBatch(pending);
-  }
+  const owner = Symbol(what);
+  const failed = await sendOwnedUntilAccepted(
+    items.map((value) => ({ owner, value })),
+    {
+      chunk: (pending) => [pending],
+      send: async (call) => (await sendBatch(call.map((item) => item.value))).map((value) => ({ owner, value })),
+      retry: policy,
+      what,
+      concurrency: 1,
+      hooks,
+    },
+  );
+  const why = failed.get(owner);
+  if (why) throw why;
 }
 export * from './chunk';

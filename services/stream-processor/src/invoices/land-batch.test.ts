@@ -48,7 +48,7 @@ describe('landing a batch with batched sink calls', () => {
     const batch = [entry('700000', 120), entry('700001', 250), entry('700002', 30), entry('700003', 5)];
     const outcomes = await landInvoices(batch, fake.sinks);
     expect(statuses(outcomes)).toEqual({ 'seq-700000': 'landed', 'seq-700001': 'failed', 'seq-700002': 'landed', 'seq-700003': 'landed' });
-    expect((outcomes.get('seq-700001') as { error: Error }).error.message).toMatch(/DynamoDB t: item\(s\) still not accepted after 4 attempts/);
+    expect((outcomes.get('seq-700001') as { error: Error }).error.message).toMatch(/DynamoDB t: 3 item\(s\) still not accepted after 4 attempts/);
     expect(fake.linesOf('700002')).toHaveLength(30);
     // Not whole in DynamoDB, so nothing of it was sent to the warehouse.
     expect(fake.rowsOf('700001')).toEqual([]);
@@ -59,7 +59,7 @@ describe('landing a batch with batched sink calls', () => {
     const fake = fakeSinks({ failRecord: (row, attempt) => row.includes('"invoice_no":"710001"') || (row.includes('"invoice_no":"710002"') && attempt < 3) });
     const outcomes = await landInvoices([entry('710000'), entry('710001'), entry('710002'), entry('710003')], fake.sinks);
     expect(statuses(outcomes)).toEqual({ 'seq-710000': 'landed', 'seq-710001': 'failed', 'seq-710002': 'landed', 'seq-710003': 'landed' });
-    expect((outcomes.get('seq-710001') as { error: Error }).error.message).toMatch(/Firehose w: item\(s\) still not accepted/);
+    expect((outcomes.get('seq-710001') as { error: Error }).error.message).toMatch(/Firehose w: 1 item\(s\) still not accepted/);
     expect(fake.calls.firehose).toEqual([4, 2, 2, 1]);
     expect(fake.rowsOf('710002')).toEqual([1, 2]);
     expect(fake.rowsOf('710000')).toEqual([1, 2]);

@@ -1,5 +1,5 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { backoffDelay, chunkWithin, forEachLimited, sleep, type RetryPolicy } from '@invoice-pipeline/retry';
+import { chunkWithin, forEachLimited, sendOwnedUntilAccepted, type CallRecovery, type Owned } from '@invoice-pipeline/retry';
 import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
 import { invoiceItems, type InvoiceItem } from './dynamodb-items';
 import { MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, packWarehouseRecords, type WarehouseStreamTarget } from './send-warehouse';
@@ -49,16 +49,6 @@ export type Outcome =
  */
 export const HEADER_CONCURRENCY = 16;
 
-/** The owned requests of a call that DynamoDB left unprocessed (matched by key: unique within a call). */
-function unprocessedOf(call: Owned<WriteRequest>[], unprocessed: WriteRequest[]): Owned<WriteRequest>[] {
-  const byKey = new Map(call.map((item) => [requestKey(item.value), item]));
-  const matched = unprocessed.map((request) => byKey.get(requestKey(request)));
-  // A reply naming a request that was not sent cannot be mapped: send the whole call again (puts are idempotent).
-  return matched.every((item) => item !== undefined) ? matched : call;
-}
-
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
-
 interface Pending {
   entry: BatchInvoice;
   lines: number;
@@ -69,64 +59,15 @@ interface Pending {
   requests: WriteRequest[];
 }
 
-/** A write request or a Firehose record with the invoice it belongs to. */
-interface Owned<T> {
-  owner: Pending;
-  value: T;
+/** The owned requests of a call that DynamoDB left unprocessed (matched by key: unique within a call). */
+function unprocessedOf(call: Owned<Pending, WriteRequest>[], unprocessed: WriteRequest[]): Owned<Pending, WriteRequest>[] {
+  const byKey = new Map(call.map((item) => [requestKey(item.value), item]));
+  const matched = unprocessed.map((request) => byKey.get(requestKey(request)));
+  // A reply naming a request that was not sent cannot be mapped: send the whole call again (puts are idempotent).
+  return matched.every((item) => item !== undefined) ? matched : call;
 }
 
-/** What a call's error handler made of the call: items to send again, and invoices that failed (with why). */
-interface CallRecovery<T> {
-  left: Owned<T>[];
-  failed: Map<Pending, Error>;
-}
-
-/**
- * Sends owned items in calls within the service's limits (`chunk`), each call once per attempt, until every item is
- * accepted or the attempts run out; `send` resolves to the items of its call that were not accepted
- * (UnprocessedItems, FailedPutCount entries), and only those are sent again, after a backoff. Resolves to each owner
- * whose items were not all accepted, with why; an owner that failed sends nothing more. A call that throws fails the
- * owners of its items, unless `recover` takes the call over (e.g. to isolate a refusal).
- */
-async function sendOwned<T>(
-  items: Owned<T>[],
-  options: {
-    chunk: (items: Owned<T>[]) => Owned<T>[][];
-    send: (call: Owned<T>[]) => Promise<Owned<T>[]>;
-    recover?: (call: Owned<T>[], error: unknown) => Promise<CallRecovery<T> | undefined>;
-    retry: RetryPolicy;
-    what: string;
-    concurrency: number;
-    sleep: (ms: number) => Promise<void>;
-  },
-): Promise<Map<Pending, Error>> {
-  const failed = new Map<Pending, Error>();
-  let pending = items;
-  for (let attempt = 1; pending.length > 0; attempt += 1) {
-    if (attempt > options.retry.maxAttempts) {
-      const error = new Error(`${options.what}: item(s) still not accepted after ${options.retry.maxAttempts} attempts`);
-      for (const item of pending) if (!failed.has(item.owner)) failed.set(item.owner, error);
-      break;
-    }
-    if (attempt > 1) await options.sleep(backoffDelay(attempt - 1, options.retry));
-    const left: Owned<T>[] = [];
-    await forEachLimited(options.chunk(pending), options.concurrency, async (call) => {
-      try {
-        left.push(...(await options.send(call)));
-      } catch (error) {
-        const recovered = await options.recover?.(call, error);
-        if (!recovered) {
-          for (const item of call) if (!failed.has(item.owner)) failed.set(item.owner, asError(error));
-          return;
-        }
-        left.push(...recovered.left);
-        for (const [owner, why] of recovered.failed) if (!failed.has(owner)) failed.set(owner, why);
-      }
-    });
-    pending = left.filter((item) => !failed.has(item.owner));
-  }
-  return failed;
-}
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * Lands the valid invoices of one Kinesis batch with batched sink calls, and says what became of each:
@@ -146,7 +87,7 @@ async function sendOwned<T>(
 export async function landInvoices(batch: readonly BatchInvoice[], sinks: InvoiceSinks): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   const concurrency = sinks.concurrency ?? HEADER_CONCURRENCY;
-  const wait = sinks.sleep ?? sleep;
+  const hooks = sinks.sleep ? { sleep: sinks.sleep } : undefined;
   const fail = (entry: BatchInvoice, error: unknown) => {
     const cause = asError(error);
     outcomes.set(entry.id, cause instanceof SinkRefusedError ? { status: 'refused', error: cause } : { status: 'failed', error: cause });
@@ -189,13 +130,13 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
   const retry = sinks.table.retry ?? SINK_RETRY;
   const refused = new Set<Pending>();
   const ownedRequests = written.flatMap((owner) => owner.requests.map((value) => ({ owner, value })));
-  const dynamoFailed = await sendOwned(ownedRequests, {
+  const dynamoFailed = await sendOwnedUntilAccepted(ownedRequests, {
     chunk: (items) => chunkWithin(items, { maxCount: MAX_ITEMS_PER_BATCH_WRITE }),
     send: async (call) => unprocessedOf(call, await batchWriteOnce(call.map((item) => item.value), sinks.table)),
     // A refusal fails the whole call: each of its invoices is written on its own, so only the culprit is refused.
     async recover(call, error) {
       if (!isDynamoDbRefusal(error)) return undefined;
-      const recovery: CallRecovery<WriteRequest> = { left: [], failed: new Map() };
+      const recovery: CallRecovery<Pending, WriteRequest> = { left: [], failed: new Map() };
       const owners = [...new Set(call.map((item) => item.owner))];
       await forEachLimited(owners, concurrency, async (owner) => {
         const own = call.filter((item) => item.owner === owner);
@@ -212,14 +153,14 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
     retry,
     what: `DynamoDB ${sinks.table.tableName}`,
     concurrency,
-    sleep: wait,
+    hooks,
   });
   await forEachLimited([...refused], concurrency, (owner) => removeRefusedVersion(owner.header, owner.entry.version, sinks.table));
   for (const [owner, why] of dynamoFailed) fail(owner.entry, why);
 
   // 5. The warehouse rows of every invoice now whole in DynamoDB.
   const whole = written.filter((owner) => !dynamoFailed.has(owner));
-  const firehoseFailed = await sendOwned(
+  const firehoseFailed = await sendOwnedUntilAccepted(
     whole.flatMap((owner) => owner.records.map((value) => ({ owner, value }))),
     {
       chunk: (items) => chunkWithin(items, { maxCount: MAX_RECORDS_PER_CALL, maxBytes: MAX_BYTES_PER_CALL }, (item) => item.value.length),
@@ -234,7 +175,7 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
       retry: sinks.warehouse.retry ?? SINK_RETRY,
       what: `Firehose ${sinks.warehouse.deliveryStreamName}`,
       concurrency: 1,
-      sleep: wait,
+      hooks,
     },
   );
   for (const owner of whole) {
