@@ -87,21 +87,19 @@ async function loadDump(pipeline: Awaited<ReturnType<typeof startLocalPipeline>>
 
 /**
  * What the warehouse must hold when both paths ran: every line of the replayed source and of the dump, each
- * (invoiceNo, lineNo) once (the stream's line where both sent one: its version is newer), read from the files, each
- * file once; and the dump's own totals, from the same read.
+ * (invoiceNo, lineNo) once. The replay adds its invoices to `union` as it reads them (the source is read once); the
+ * dump's lines are added after, so the stream's line counts where both sent one (its version is newer). Resolves to
+ * the dump's own totals, from the same read.
  */
-async function sourcesUnion(source: string, dump: string | undefined): Promise<{ totals: Totals; inBoth: number; dumpTotals?: Totals }> {
-  const union = new KeyedTally();
+async function addDump(union: KeyedTally, dump: string): Promise<Totals> {
   const dumpOnly = new Tally();
-  for (const { path, isDump } of [{ path: source, isDump: false }, ...(dump ? [{ path: dump, isDump: true }] : [])]) {
-    for await (const item of groupInvoices(readSource(path))) {
-      if (item.kind !== 'invoice') continue;
-      const lines = normaliseInvoice(item.invoice);
-      union.add(lines);
-      if (isDump) dumpOnly.addAll(lines);
-    }
+  for await (const item of groupInvoices(readSource(dump))) {
+    if (item.kind !== 'invoice') continue;
+    const lines = normaliseInvoice(item.invoice);
+    union.add(lines);
+    dumpOnly.addAll(lines);
   }
-  return { totals: union.totals(), inBoth: union.repeated, dumpTotals: dump ? dumpOnly.totals() : undefined };
+  return dumpOnly.totals();
 }
 
 async function main(): Promise<number> {
@@ -161,9 +159,8 @@ async function main(): Promise<number> {
 
     // The batch path first: a dump through the dumps bucket's incoming/, its trigger and the local Glue job.
     const dump = values['no-dump'] ? undefined : await loadDump(pipeline, values.dump);
-    // Meanwhile (it takes a while on the whole dataset), what the warehouse must hold: the union of both sources.
-    const union = sourcesUnion(values.source, dump?.path);
-    union.catch(() => undefined); // awaited after the replay; a failure there must not end the process first
+    // What the warehouse must hold: the union of both sources, the replayed invoices added as the replay reads them.
+    const union = new KeyedTally();
 
     const replayStarted = performance.now();
     const replayed = await replay({
@@ -173,7 +170,10 @@ async function main(): Promise<number> {
       stores: Number(values.stores),
       batchSize: Number(values['batch-size']),
       concurrency: Number(values.concurrency),
+      onInvoice: (invoice) => union.add(normaliseInvoice(invoice)),
     });
+    const dumpTotals = dump ? addDump(union, dump.path) : Promise.resolve(undefined);
+    dumpTotals.catch(() => undefined); // awaited after the pipeline settles; a failure there must not end the process first
     console.log(`replayed in ${seconds(replayStarted)}:\n${formatSummary(replayed)}`);
 
     const settleStarted = performance.now();
@@ -195,7 +195,8 @@ async function main(): Promise<number> {
     ]);
     // The reference is what the source holds, as read and accepted by the replay (which accounts for every row).
     const reference = replayed.totals;
-    const expected = await union;
+    const dumpOwnTotals = await dumpTotals; // the union is whole once the dump's lines are in
+    const expected = { totals: union.totals(), inBoth: union.repeated, dumpTotals: dumpOwnTotals };
     const batch = dump ? await batchFilesTotals(pipeline.stack.warehouse, [dump.key]) : undefined;
     const checks: SinkCheck[] = [
       { sink: 'Kinesis stream', totals: stream, ok: sameTotals(reference, stream) && !stream.invalidRecords, note: stream.duplicateLines ? `${stream.duplicateLines} re-sent lines collapse downstream` : '' },

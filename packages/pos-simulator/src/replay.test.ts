@@ -44,6 +44,14 @@ describe('replay', () => {
     expect(new Set(api.accepted.map((invoice) => invoice.storeId))).toEqual(new Set(['store-001', 'store-002', 'store-003']));
   });
 
+  it('tells each invoice it reads to onInvoice, once, as it is sent', async () => {
+    const api = new FakeApi({ apiKey: 'key' });
+    const seen: string[] = [];
+    await run(api, { stores: 3, batchSize: 10, onInvoice: (invoice) => seen.push(`${invoice.invoiceNo}/${invoice.lines.length}`) }).summary;
+    expect(seen).toHaveLength(reference.totals.invoices);
+    expect([...seen].sort()).toEqual(api.accepted.map((invoice) => `${invoice.invoiceNo}/${invoice.lines.length}`).sort());
+  });
+
   it('retries 429 and 503 with backoff, never sooner than Retry-After, and network errors', async () => {
     const api = new FakeApi({
       intercept: (_, number) =>

@@ -33,6 +33,8 @@ export interface ReplayOptions {
   /** Stops reading when aborted; what was read is still sent and accounted for. */
   signal?: AbortSignal;
   onProgress?: (progress: ReplayProgress) => void;
+  /** Each invoice as read from the source, before it is queued (e.g. to tally what the sinks must hold without reading the source again). */
+  onInvoice?: (invoice: Invoice) => void;
   /** Test seams. */
   fetch?: typeof fetch;
   clock?: Clock;
@@ -355,7 +357,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     } else {
       for await (const item of groupInvoices(sourceRows(), { storeIdFor: (invoiceNo) => storeIdFor(invoiceNo, stores) })) {
         if (item.kind === 'bad-row') recordBadRow(item.badRow);
-        else await enqueue(item.invoice);
+        else {
+          options.onInvoice?.(item.invoice);
+          await enqueue(item.invoice);
+        }
       }
     }
     await flushAll();
