@@ -102,23 +102,33 @@ async function addDump(union: KeyedTally, dump: string): Promise<Totals> {
   return dumpOnly.totals();
 }
 
+/** pnpm passes a `--` through (`pnpm start -- --no-dump`): it is not an argument of this command. */
+const commandArgs = (argv: string[]) => (argv[0] === '--' ? argv.slice(1) : argv);
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      source: { type: 'string', default: BUNDLED_DATASET },
-      dump: { type: 'string', default: BUNDLED_SAMPLES.kaggleHead },
-      'no-dump': { type: 'boolean', default: false },
-      stores: { type: 'string', default: '8' },
-      'batch-size': { type: 'string', default: '100' },
-      concurrency: { type: 'string', default: '4' },
-      'no-replay': { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      exit: { type: 'boolean', default: process.env.CI === 'true' },
-      dir: { type: 'string', default: DEFAULT_LOCAL_DIR },
-      'random-ports': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: commandArgs(process.argv.slice(2)),
+      options: {
+        source: { type: 'string', default: BUNDLED_DATASET },
+        dump: { type: 'string', default: BUNDLED_SAMPLES.kaggleHead },
+        'no-dump': { type: 'boolean', default: false },
+        stores: { type: 'string', default: '8' },
+        'batch-size': { type: 'string', default: '100' },
+        concurrency: { type: 'string', default: '4' },
+        'no-replay': { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        exit: { type: 'boolean', default: process.env.CI === 'true' },
+        dir: { type: 'string', default: DEFAULT_LOCAL_DIR },
+        'random-ports': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`pnpm start: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   if (values.help) {
     console.log(USAGE);
     return 0;
