@@ -176,22 +176,25 @@ FROM invoice_lines;
 
 GRANT SELECT ON TABLE invoice_lines, dim_date, dim_product, dim_customer, customer_rfm, pipeline_rejects, fact_invoice_lines TO ROLE analysts;
 
+-- migration 6: batch staging unlogged (Postgres)
+
 -- merge of staged rows (run in one transaction, e.g. by a scheduled query)
 BEGIN;
 LOCK invoice_lines_staging;
 DROP TABLE IF EXISTS invoice_lines_merge_source;
 CREATE TEMP TABLE invoice_lines_merge_source AS
 SELECT ranked.invoice_no, ranked.line_no, ranked.invoice_type, ranked.invoice_date, ranked.customer_id, ranked.country, ranked.store_id, ranked.stock_code, ranked.description, ranked.quantity, ranked.unit_price, ranked.line_total, ranked.record_version FROM (
-  SELECT staged.*, ROW_NUMBER() OVER (PARTITION BY staged.invoice_no, staged.line_no ORDER BY staged.loaded_at DESC) AS copy_rank
+  SELECT staged.invoice_no, staged.line_no, staged.invoice_type, staged.invoice_date, staged.customer_id, staged.country, staged.store_id, staged.stock_code, staged.description, staged.quantity, staged.unit_price, staged.line_total, staged.record_version,
+    ROW_NUMBER() OVER (PARTITION BY staged.invoice_no, staged.line_no ORDER BY staged.record_version DESC, staged.loaded_at DESC) AS copy_rank,
+    MAX(staged.record_version) OVER (PARTITION BY staged.invoice_no) AS newest_version
   FROM invoice_lines_staging staged
-  JOIN (SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines_staging GROUP BY invoice_no) newest
-    ON staged.invoice_no = newest.invoice_no AND staged.record_version = newest.record_version
 ) ranked
 LEFT JOIN (
   SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines
-  WHERE invoice_no IN (SELECT invoice_no FROM invoice_lines_staging) GROUP BY invoice_no
+  WHERE invoice_no IN (SELECT invoice_no FROM invoice_lines_staging staged_invoices) GROUP BY invoice_no
 ) landed ON landed.invoice_no = ranked.invoice_no
-WHERE ranked.copy_rank = 1 AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);
+WHERE ranked.copy_rank = 1 AND ranked.record_version = ranked.newest_version
+  AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);
 DROP TABLE IF EXISTS invoice_lines_merge_versions;
 CREATE TEMP TABLE invoice_lines_merge_versions AS SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines_merge_source GROUP BY invoice_no;
 DELETE FROM invoice_lines USING invoice_lines_merge_versions src WHERE invoice_lines.invoice_no = src.invoice_no AND invoice_lines.record_version < src.record_version;

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { DumpRefused, loadDumpFile } from '@invoice-pipeline/local-glue';
 import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
 import { BUNDLED_SAMPLES, CSV_HEADER, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
-import { toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
+import { BATCH_SOURCE_COLUMNS, BATCH_STAGING_COLUMNS, BATCH_TABLES, mergeBatchFileStatements, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { startEmbeddedWarehouse, type Warehouse } from './warehouse';
 
 // The local Glue's load (packages/local-glue) into the embedded warehouse: the batch path's warehouse side.
@@ -113,6 +113,31 @@ describe('loading dumps into the warehouse (local Glue on the embedded warehouse
     await stream();
     expect(await totals(warehouse)).toEqual(streamTotals);
   }, 120_000);
+
+  it("leaves batch staging empty and unlogged after a load, and a merge never touches another dump's staged lines", async () => {
+    // Unlogged on Postgres (no WAL for the COPY), and truncated once empty: a DELETE would leave dead rows that make the
+    // next COPY several times slower (no autovacuum on the embedded warehouse).
+    const path = await files.write('one.csv', dump(row('536365', 'A', 1, '1.5'), row('536366', 'B', 2, '2.5')));
+    await loadDumpFile({ path, sourceFile: 'incoming/one.csv', warehouse });
+    expect(await warehouse.query(`SELECT relpersistence, pg_relation_size(oid)::int AS bytes FROM pg_class WHERE relname = '${BATCH_TABLES.staging}'`)).toEqual([{ relpersistence: 'u', bytes: 0 }]);
+
+    // Two dumps staged before either merges (the COPY and the merge are two transactions here): merging one keeps the other's lines.
+    const staged = (file: string, invoiceNo: string) => ({
+      invoice_no: invoiceNo, invoice_type: 'sale', invoice_date: '2010-12-01T08:26:00', customer_id: '17850', country: 'United Kingdom', store_id: 'online',
+      stock_code: 'A', description: null, quantity: 1, unit_price: '1.5', line_total: '1.5', source_file: file, source_line: 2, line_in_file: 1,
+    });
+    const columns = [...BATCH_STAGING_COLUMNS, ...BATCH_SOURCE_COLUMNS];
+    await warehouse.copyRows(BATCH_TABLES.staging, columns, [staged('incoming/a.csv', '600001')]);
+    await warehouse.copyRows(BATCH_TABLES.staging, columns, [staged('incoming/b.csv', '600002')]);
+    await warehouse.runStatements(mergeBatchFileStatements('postgres', 'incoming/a.csv', { lines: 1, rejected: 0 }));
+    expect(await warehouse.query(`SELECT source_file FROM ${BATCH_TABLES.staging}`)).toEqual([{ source_file: 'incoming/b.csv' }]);
+    await warehouse.runStatements(mergeBatchFileStatements('postgres', 'incoming/b.csv', { lines: 1, rejected: 0 }));
+    expect(await warehouse.query(`SELECT count(*)::int AS n FROM ${BATCH_TABLES.staging}`)).toEqual([{ n: 0 }]);
+    expect((await warehouseLines(warehouse)).filter((l) => String(l.invoice_no).startsWith('6000')).map((l) => [l.invoice_no, l.line_no])).toEqual([
+      ['600001', 1],
+      ['600002', 1],
+    ]);
+  }, 60_000);
 
   it('refuses a dump with a drifted header, with the reason, and loads nothing of it', async () => {
     const path = await files.write('drift.csv', dump(row('536365', 'A', 1, '1.5')).replace('CustomerID', 'Customer ID'));

@@ -5,7 +5,7 @@
  * what the pipeline relies on, and a construct not listed fails the test. (The Postgres side runs for real on the
  * embedded warehouse and on PostgreSQL.)
  */
-import { ANALYST_READABLE, BATCH_TABLES, copyManifest, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '../src';
+import { ANALYST_READABLE, batchFileReplaceStatements, BATCH_TABLES, copyManifest, mergeBatchFileStatements, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '../src';
 
 const REFERENCE = 'https://docs.aws.amazon.com/redshift/latest/dg';
 
@@ -22,6 +22,7 @@ const CHECKED: Array<{ construct: RegExp; page: string; reliesOn: string }> = [
   { construct: /\bDELETE FROM [a-z_]+ USING [a-z_]+/, page: 'r_DELETE.html', reliesOn: 'DELETE with a USING join removes the lines an invoice no longer has' },
   { construct: /\bALTER TABLE [a-z_]+ ADD COLUMN [a-z_]+ [A-Z0-9(),]+ NOT NULL DEFAULT ''/, page: 'r_ALTER_TABLE.html', reliesOn: 'a column added with a default fills existing rows (Redshift takes DEFAULT and NOT NULL in ADD COLUMN, not IF NOT EXISTS: the migration runs once, by version)' },
   { construct: /\bDROP TABLE IF EXISTS\b/, page: 'r_DROP_TABLE.html', reliesOn: 'a leftover temporary table of a failed session never blocks the next merge' },
+  { construct: /\bMAX\(staged\.record_version\) OVER \(PARTITION BY staged\.invoice_no\)/, page: 'r_WF_MAX.html', reliesOn: "an aggregate window function without ORDER BY spans its whole partition (a frame clause is required only with ORDER BY): each invoice's newest staged version on every row" },
   { construct: /^COPY [a-z_]+ \([a-z_, ]+\)$/m, page: 'r_COPY.html', reliesOn: 'COPY with a column list fills those columns; the others (loaded_at) take their DEFAULT, GETDATE() at load time' },
   { construct: /^IAM_ROLE '[^']+'$/m, page: 'copy-parameters-authorization.html', reliesOn: "IAM_ROLE names the namespace's COPY role (read-only on the staging prefixes): no keys in the statement" },
   { construct: /^MANIFEST FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto';$/m, page: 'copy-parameters-data-source-s3.html', reliesOn: 'MANIFEST: FROM names a manifest listing exactly the files to load (a plain FROM is a key prefix and would load every key it prefixes); a mandatory entry that is missing fails the COPY' },
@@ -38,7 +39,9 @@ const CHECKED: Array<{ construct: RegExp; page: string; reliesOn: string }> = [
 ];
 
 /** Spellings that are Postgres-only (or mean something else in Redshift). */
-const POSTGRES_ONLY = [/::/, /\bON\s+CONFLICT\b/i, /\bRETURNING\b/i, /\bNOW\s*\(/i, /\bLOCK TABLE\b.*\bIN\b.*\bMODE\b/i, /\bCREATE INDEX\b/i, /\bUSING \(/, /\bDO \$\$/, /\bNOLOGIN\b/i, /\bLOCALTIMESTAMP\b/i];
+// UNLOGGED: Redshift has no such table option (batch staging is unlogged on Postgres only). TRUNCATE: Redshift's
+// commits the transaction it runs in (r_TRUNCATE.html), which would split a dump's merge in two.
+const POSTGRES_ONLY = [/\bUNLOGGED\b/i, /\bTRUNCATE\b/i, /::/, /\bON\s+CONFLICT\b/i, /\bRETURNING\b/i, /\bNOW\s*\(/i, /\bLOCK TABLE\b.*\bIN\b.*\bMODE\b/i, /\bCREATE INDEX\b/i, /\bUSING \(/, /\bDO \$\$/, /\bNOLOGIN\b/i, /\bLOCALTIMESTAMP\b/i];
 
 const stagedFile = { key: 'warehouse/2026/11/25/10/invoice-stream-processor-prod-warehouse-1-2026-11-25-10-00-00-x.gz', bytes: 2048 };
 /** One loader run as the Data API receives it: the COPY, the record of its files and the MERGE, in one batch. */
@@ -47,7 +50,10 @@ const loadBatch = [
   recordLoadedFilesStatement('redshift', [stagedFile]),
   ...mergeStagedStatements('redshift'),
 ];
-const redshiftStatements = [MIGRATIONS_TABLE_DDL, ...WAREHOUSE_MIGRATIONS.flatMap((m) => m.statements('redshift')), loadedFilesQuery(stagedFile.key), ...loadBatch];
+/** The Glue job's statements for one dump file: the preaction before its COPY, the postactions (one transaction) after. */
+const dumpFile = "incoming/2026-11-25/o'brien.csv";
+const batchFile = [...batchFileReplaceStatements(dumpFile), ...mergeBatchFileStatements('redshift', dumpFile, { lines: 12, rejected: 3 })];
+const redshiftStatements = [MIGRATIONS_TABLE_DDL, ...WAREHOUSE_MIGRATIONS.flatMap((m) => m.statements('redshift')), loadedFilesQuery(stagedFile.key), ...loadBatch, ...batchFile];
 const script = redshiftStatements.join('\n');
 /** The script without its string literals (an ARN's '::' is not a Postgres cast). */
 const code = script.replace(/'(?:[^']|'')*'/g, "''");
@@ -81,6 +87,17 @@ describe('the load SQL rendered for Redshift', () => {
     expect(created).toBeGreaterThanOrEqual(0);
     expect(created).toBeLessThan(merge);
     expect(redshiftStatements[created]).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY [^)]*invoice_no, [a-z.]*line_no/);
+  });
+
+  it("merges a dump file's staged lines straight from batch staging, with the stream's MERGE, removing only that file's lines", () => {
+    const merge = mergeBatchFileStatements('redshift', dumpFile, { lines: 12, rejected: 3 });
+    const source = merge.find((s) => s.startsWith('CREATE TEMP TABLE')) as string;
+    expect(source).toContain(`FROM ${BATCH_TABLES.staging} b JOIN ${BATCH_TABLES.segments} g ON g.invoice_no = b.invoice_no AND g.source_file = b.source_file`);
+    expect(source).toContain('g.first_line_no + b.line_in_file - 1 AS line_no');
+    expect(merge.join('\n')).not.toContain(`INSERT INTO ${WAREHOUSE_TABLES.staging} `);
+    expect(merge.filter((s) => s.startsWith('MERGE INTO'))).toEqual(mergeStagedStatements('redshift').filter((s) => s.startsWith('MERGE INTO')));
+    expect(merge).toContain(`DELETE FROM ${BATCH_TABLES.staging} WHERE source_file = 'incoming/2026-11-25/o''brien.csv';`);
+    expect(merge).not.toContain(`DELETE FROM ${WAREHOUSE_TABLES.staging};`);
   });
 
   it('COPYs every column of the row, by its lowercase name, from a manifest of exactly the new files', () => {

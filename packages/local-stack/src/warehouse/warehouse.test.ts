@@ -39,7 +39,7 @@ describe('the embedded warehouse', () => {
   it('is migrated once, idempotently', async () => {
     expect(await warehouse.migrate()).toEqual([]);
     const { rows: versions } = await client.query(`SELECT version FROM ${WAREHOUSE_TABLES.migrations} ORDER BY version`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
   });
 
   it('loads a COPY into staging and merges it exactly once, even when delivered twice', async () => {
