@@ -1,6 +1,6 @@
 // One npm emulator in a process of its own (started by ./supervisor.ts): an uncaught exception in it (dynalite's
 // LEVEL_ITERATOR_NOT_OPEN, say) ends this process only; the supervisor reports it and starts the emulator again.
-import { startDynamoDb, startKinesis, startS3, type RunningServer } from '@invoice-pipeline/local-emulators';
+import { startDynamoDb, startKinesis, startS3, type RunningServer } from '@invoice-pipeline/local-emulators/emulators';
 
 // Ctrl-C in a terminal reaches every process of the foreground group, this one too: the parent stops it in order
 // (SIGTERM, or its IPC channel closing), so an interrupt is neither a crash for the supervisor to restart nor a reason
