@@ -83,7 +83,7 @@ const READY_LINE = /Server ready: http/;
 const OUTPUT_LINES_KEPT = 200;
 const STOP_GRACE_MS = 5_000;
 
-/** Starts serverless and stops it if this process dies without calling stop() (see the file). */
+/** Loaded into serverless's process: stops it if this process dies without calling stop() (see the file). */
 const WATCHDOG = resolve(__dirname, 'offline-watchdog.mjs');
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -155,10 +155,12 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
   // custom.esbuild.outputWorkFolder) keeps two runs of one service, e.g. in parallel tests, from rewriting each
   // other's handlers.
   const workFolder = join('.esbuild', `offline-${randomBytes(4).toString('hex')}`);
-  const child = spawn(process.execPath, [WATCHDOG, JSON.stringify([SLS, ...args])], {
+  const inherited = inheritedEnvironment();
+  const child = spawn(SLS, args, {
     cwd: serviceDir,
     env: {
-      ...inheritedEnvironment(),
+      ...inherited,
+      NODE_OPTIONS: [inherited.NODE_OPTIONS, `--import "${WATCHDOG}"`].filter(Boolean).join(' '),
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
       SLS_DEPRECATION_DISABLE: '*',
