@@ -129,6 +129,12 @@ describe('what a stage is given', () => {
     expect(props(stages.dev as StageTemplates, 'ingest', 'InvoiceStream').ShardCount).toBe(1);
     expect(prop(props(prod(), 'stream-processor', 'WarehouseDeliveryStream'), 'ExtendedS3DestinationConfiguration', 'BufferingHints')).toEqual({ IntervalInSeconds: 300, SizeInMBs: 64 });
     expect(resource(stages.dev as StageTemplates, 'stream-processor', 'InvoiceTable').DeletionPolicy).toBe('Delete');
+    // Ingest's 30 s timeout is the local stage's alone (serverless-offline counts a cold start inside it; Lambda does not).
+    for (const t of [prod(), stages.dev as StageTemplates]) {
+      const ingestFunctions = resourcesOfType(t, 'AWS::Lambda::Function').filter((found) => found.service === 'ingest');
+      expect(ingestFunctions.length).toBeGreaterThan(1);
+      expect(new Set(ingestFunctions.map((found) => (found.resource.Properties as { Timeout?: number }).Timeout))).toEqual(new Set([10]));
+    }
   });
 
   it('services are wired through compose outputs: the processor reads the ingest stream and the warehouse staging bucket', () => {
