@@ -212,7 +212,8 @@ describe('ingest under serverless-offline, stream throttled', () => {
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       },
-      params: { localApiKey: apiKey },
+      // The deployed timeout (10 s), not the local stage's allowance for cold starts: the deadline follows it.
+      params: { localApiKey: apiKey, functionTimeoutSeconds: '10' },
     });
   }, 120_000);
 
