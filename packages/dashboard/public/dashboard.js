@@ -53,9 +53,10 @@ function render(snapshot) {
     xAxis: { type: 'category', data: r.revenueByDay.map((d) => d.period_start) },
     yAxis: moneyAxis,
     dataZoom: [{ type: 'slider', height: 18, bottom: 6 }],
+    // Points are drawn only when there are few days: a line needs two of them, so one day alone would show nothing.
     series: [
-      { name: 'Net revenue', type: 'line', showSymbol: false, areaStyle: { opacity: 0.15 }, data: r.revenueByDay.map((d) => Number(d.net_revenue)) },
-      { name: 'Cancellations', type: 'line', showSymbol: false, data: r.revenueByDay.map((d) => Number(d.cancellations)) },
+      { name: 'Net revenue', type: 'line', showSymbol: r.revenueByDay.length < 3, areaStyle: { opacity: 0.15 }, data: r.revenueByDay.map((d) => Number(d.net_revenue)) },
+      { name: 'Cancellations', type: 'line', showSymbol: r.revenueByDay.length < 3, data: r.revenueByDay.map((d) => Number(d.cancellations)) },
     ],
   });
 
