@@ -155,8 +155,10 @@ async function main(): Promise<number> {
     // The analysts' page: the stream processor's live count, and once reconciled the lines each sink held then (named
     // with the time: counting DynamoDB and the archive again on every refresh would load the emulators for a page).
     const reconciled: { sinks: SinkCount[] } = { sinks: [] };
-    const processed: SinkCount = { sink: 'Stream processor: invoices processed', count: 0, unit: 'invoices' };
-    const liveSinks = async (): Promise<SinkCount[]> => [{ ...processed, count: pipeline.eventSource.stats().invoicesDelivered }, ...reconciled.sinks];
+    const liveSinks = async (): Promise<SinkCount[]> => [
+      { sink: 'Stream processor: invoices processed', count: pipeline.eventSource.stats().invoicesDelivered, unit: 'invoices' },
+      ...reconciled.sinks,
+    ];
     dashboard = await startLocalDashboard({ dir, s3: pipeline.stack.clients.s3, port: values['random-ports'] ? 0 : undefined, sinks: liveSinks });
     const serving = `POST ${pipeline.api.url}/invoices, GET ${pipeline.api.url}/invoices/{invoiceNo} and /customers/{customerId}/invoices (API keys in ${join(dir, 'endpoints.json')}), psql "${endpoints.warehouse.url}", dashboard ${dashboard.url}. Ctrl-C to stop.`;
     if (values['no-replay']) {
