@@ -121,6 +121,18 @@ async function createResource(resource: CfnResource, identity: ProvisionedResour
   }
 }
 
+/** Resources without a local counterpart, one line per type and reason (an IAM role of every function need not be a line each). */
+export function summariseNotEmulated(notEmulated: ProvisionResult['notEmulated']): string[] {
+  const groups = new Map<string, { type: string; reason: string; count: number }>();
+  for (const { type, reason } of notEmulated) {
+    const key = `${type}\u0000${reason}`;
+    const group = groups.get(key) ?? { type, reason, count: 0 };
+    group.count += 1;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || a.type.localeCompare(b.type)).map(({ type, reason, count }) => `${count} × ${type}: ${reason}`);
+}
+
 /** Creates one service's resources (streams and buckets before the delivery streams that read or write them). */
 async function provisionService(definition: ServiceDefinition, options: ProvisionOptions, result: ProvisionResult): Promise<Record<string, string>> {
   const identities = Object.fromEntries(Object.entries(definition.resources).map(([id, resource]) => [id, identify(id, resource, options.region)]));

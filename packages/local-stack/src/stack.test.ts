@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
@@ -11,6 +12,7 @@ import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { Client } from 'pg';
 import { gunzipSync } from 'node:zlib';
 import { endpointsFile, type Endpoints } from './endpoints';
+import { NOT_EMULATED_FILE } from './stack';
 import { startTestStack } from './testing';
 
 const run = promisify(execFile);
@@ -59,6 +61,8 @@ describe('the local stack', () => {
     // Queues are on the local SQS; IAM is not emulated.
     expect(stack.provisioned.notEmulated.map((r) => r.type)).toEqual(expect.arrayContaining(['AWS::IAM::Role']));
     expect(stack.provisioned.notEmulated.map((r) => r.type)).not.toContain('AWS::SQS::Queue');
+    // The log summarises them by kind; the stack's folder lists each one.
+    expect(JSON.parse(await readFile(join(stack.dir, NOT_EMULATED_FILE), 'utf8'))).toEqual(stack.provisioned.notEmulated);
     expect(endpoints.sqs).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, type LocalClients, type RunningServer } from '@invoice-pipeline/local-emulators';
 import { startLocalFirehose, type LocalFirehose, type RetrySettings } from '@invoice-pipeline/local-firehose';
@@ -10,7 +10,7 @@ import { startLocalSqs } from './local-sqs';
 import { Stoppers } from './stoppers';
 import { startSupervisedEmulator } from './supervisor';
 import { freePort } from './ports';
-import { provisionServices, type ProvisionResult } from './provision';
+import { provisionServices, summariseNotEmulated, type ProvisionResult } from './provision';
 import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
 import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
 import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
@@ -20,6 +20,9 @@ export const DEFAULT_PORTS = { kinesis: 4567, dynamodb: 4568, s3: 4569, firehose
 export type StackPorts = Record<keyof typeof DEFAULT_PORTS, number>;
 /** A free port for every part (tests, parallel runs). */
 export const FREE_PORTS: StackPorts = { kinesis: 0, dynamodb: 0, s3: 0, firehose: 0, glue: 0, sqs: 0, warehouse: 0 };
+
+/** The stack's list of the services' resources that have no local counterpart, with the reason for each. */
+export const NOT_EMULATED_FILE = 'not-emulated.json';
 
 export interface StackOptions {
   /** State folder: data of every emulator and endpoints.json. */
@@ -115,7 +118,10 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     stoppers.push(() => glue.stop());
 
     const provisioned = await provisionServices({ stage, region: LOCAL_REGION, clients: { ...sdk, sqs: sqsClient }, firehose, glue });
-    for (const skipped of provisioned.notEmulated) log(`not emulated: ${skipped.service}/${skipped.logicalId} (${skipped.type}): ${skipped.reason}`);
+    // The full list is kept for whoever wants it; the log says what kinds of resources AWS has and the stack has not.
+    await writeFile(join(options.dir, NOT_EMULATED_FILE), `${JSON.stringify(provisioned.notEmulated, null, 2)}\n`);
+    log(`not emulated locally (${provisioned.notEmulated.length} resources, each in ${join(options.dir, NOT_EMULATED_FILE)}):`);
+    for (const line of summariseNotEmulated(provisioned.notEmulated)) log(`  ${line}`);
     const batchLoader = provisioned.definitions['batch-loader'];
     const dumpsTrigger = batchLoader
       ? await startDumpsTrigger({ s3: sdk.s3, definition: batchLoader, region: LOCAL_REGION, credentials: base.credentials, glueEndpoint: glue.endpoint, log })
