@@ -181,28 +181,24 @@ GRANT SELECT ON TABLE invoice_lines, dim_date, dim_product, dim_customer, custom
 -- merge of staged rows (run in one transaction, e.g. by a scheduled query)
 BEGIN;
 LOCK invoice_lines_staging;
+DROP TABLE IF EXISTS invoice_lines_merge_versions;
+CREATE TEMP TABLE invoice_lines_merge_versions AS SELECT staged.invoice_no, MAX(staged.record_version) AS record_version FROM invoice_lines_staging staged GROUP BY staged.invoice_no;
+DELETE FROM invoice_lines_merge_versions USING invoice_lines WHERE invoice_lines.invoice_no = invoice_lines_merge_versions.invoice_no AND invoice_lines.record_version > invoice_lines_merge_versions.record_version;
+DELETE FROM invoice_lines USING invoice_lines_merge_versions src WHERE invoice_lines.invoice_no = src.invoice_no AND invoice_lines.record_version < src.record_version;
 DROP TABLE IF EXISTS invoice_lines_merge_source;
 CREATE TEMP TABLE invoice_lines_merge_source AS
 SELECT ranked.invoice_no, ranked.line_no, ranked.invoice_type, ranked.invoice_date, ranked.customer_id, ranked.country, ranked.store_id, ranked.stock_code, ranked.description, ranked.quantity, ranked.unit_price, ranked.line_total, ranked.record_version FROM (
   SELECT staged.invoice_no, staged.line_no, staged.invoice_type, staged.invoice_date, staged.customer_id, staged.country, staged.store_id, staged.stock_code, staged.description, staged.quantity, staged.unit_price, staged.line_total, staged.record_version,
-    ROW_NUMBER() OVER (PARTITION BY staged.invoice_no, staged.line_no ORDER BY staged.record_version DESC, staged.loaded_at DESC) AS copy_rank,
-    MAX(staged.record_version) OVER (PARTITION BY staged.invoice_no) AS newest_version
+    ROW_NUMBER() OVER (PARTITION BY staged.invoice_no, staged.line_no ORDER BY staged.record_version DESC, staged.loaded_at DESC) AS copy_rank
   FROM invoice_lines_staging staged
 ) ranked
-LEFT JOIN (
-  SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines
-  WHERE invoice_no IN (SELECT invoice_no FROM invoice_lines_staging staged_invoices) GROUP BY invoice_no
-) landed ON landed.invoice_no = ranked.invoice_no
-WHERE ranked.copy_rank = 1 AND ranked.record_version = ranked.newest_version
-  AND (landed.record_version IS NULL OR landed.record_version <= ranked.record_version);
-DROP TABLE IF EXISTS invoice_lines_merge_versions;
-CREATE TEMP TABLE invoice_lines_merge_versions AS SELECT invoice_no, MAX(record_version) AS record_version FROM invoice_lines_merge_source GROUP BY invoice_no;
-DELETE FROM invoice_lines USING invoice_lines_merge_versions src WHERE invoice_lines.invoice_no = src.invoice_no AND invoice_lines.record_version < src.record_version;
+JOIN invoice_lines_merge_versions versions ON versions.invoice_no = ranked.invoice_no AND versions.record_version = ranked.record_version
+WHERE ranked.copy_rank = 1;
 MERGE INTO invoice_lines USING invoice_lines_merge_source AS src
 ON invoice_lines.invoice_no = src.invoice_no AND invoice_lines.line_no = src.line_no
 WHEN MATCHED THEN UPDATE SET invoice_type = src.invoice_type, invoice_date = src.invoice_date, customer_id = src.customer_id, country = src.country, store_id = src.store_id, stock_code = src.stock_code, description = src.description, quantity = src.quantity, unit_price = src.unit_price, line_total = src.line_total, record_version = src.record_version, merged_at = GETDATE()
 WHEN NOT MATCHED THEN INSERT (invoice_no, line_no, invoice_type, invoice_date, customer_id, country, store_id, stock_code, description, quantity, unit_price, line_total, record_version, merged_at) VALUES (src.invoice_no, src.line_no, src.invoice_type, src.invoice_date, src.customer_id, src.country, src.store_id, src.stock_code, src.description, src.quantity, src.unit_price, src.line_total, src.record_version, GETDATE());
 DELETE FROM invoice_lines_staging;
-DROP TABLE invoice_lines_merge_versions;
 DROP TABLE invoice_lines_merge_source;
+DROP TABLE invoice_lines_merge_versions;
 COMMIT;
