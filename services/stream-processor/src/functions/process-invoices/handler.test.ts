@@ -30,7 +30,7 @@ const invoice = (invoiceNo: string, lines = 2): Invoice => ({
 });
 
 /** A fake of landInvoices: `land` decides each invoice's outcome (a throw: refused if SinkRefusedError, else failed). */
-function harness(land: (invoice: Invoice, version: string) => Promise<{ lines: number; status: 'landed' | 'superseded' }>) {
+function harness(land: (invoice: Invoice, version: string) => Promise<{ lines: number; status: 'landed' | 'superseded' }>, beforeSetAside?: (record: BadRecord) => Promise<void>) {
   const landed: Array<{ invoiceNo: string; version: string }> = [];
   const setAside: BadRecord[] = [];
   const metrics = new Metrics({ namespace: 'test', serviceName: 'stream-processor', singleMetric: false });
@@ -49,13 +49,15 @@ function harness(land: (invoice: Invoice, version: string) => Promise<{ lines: n
       return outcomes;
     },
     async setAside(record) {
+      await beforeSetAside?.(record);
       setAside.push(record);
       return `bad-rows/${record.position.sequenceNumber}.json`;
     },
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
   });
-  const run = async (datas: unknown[]) => (await handler(kinesisEvent(datas), lambdaContext())) as KinesisStreamBatchResponse;
+  const run = async (datas: unknown[], firstSequence?: string) =>
+    (await handler(firstSequence === undefined ? kinesisEvent(datas) : kinesisEvent(datas, BigInt(firstSequence)), lambdaContext())) as KinesisStreamBatchResponse;
   const metric = (name: string) => addMetric.mock.calls.filter(([n]) => n === name).reduce((sum, [, , value]) => sum + Number(value), 0);
   return { run, landed, setAside, metric };
 }
@@ -103,6 +105,24 @@ describe('processInvoices', () => {
     const event = kinesisEvent([invoice('536372'), invoice('536373'), invoice('536374')]);
     const reply = await run([invoice('536372'), invoice('536373'), invoice('536374')]);
     expect(reply.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.kinesis.sequenceNumber }]);
+  });
+
+  it('two batches in flight at once (two shards, or the local runner running invocations in one process) are reported each on its own', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fail = async (inv: Invoice) => {
+      if (inv.invoiceNo === '536381' || inv.invoiceNo === '536391') throw new Error('ProvisionedThroughputExceededException');
+      return landAll(inv);
+    };
+    // The first batch's bad record is still being set aside while the second batch runs start to finish.
+    const { run } = harness(fail, (record) => (record.position.sequenceNumber.endsWith('898') ? held : Promise.resolve()));
+    const first = kinesisEvent(['not json', invoice('536381')]);
+    const second = kinesisEvent([invoice('536390'), invoice('536391'), invoice('536392')], 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_589_000n);
+    const firstReply = run(['not json', invoice('536381')]);
+    const secondDone = await run([invoice('536390'), invoice('536391'), invoice('536392')], second.Records[0]?.kinesis.sequenceNumber);
+    release();
+    expect(secondDone.batchItemFailures).toEqual([{ itemIdentifier: second.Records[1]?.kinesis.sequenceNumber }]);
+    expect((await firstReply).batchItemFailures).toEqual([{ itemIdentifier: first.Records[1]?.kinesis.sequenceNumber }]);
   });
 
   it('lands only the newest of two versions of one invoice in a batch', async () => {

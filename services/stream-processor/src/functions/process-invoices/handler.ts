@@ -36,7 +36,6 @@ export interface ProcessInvoicesDependencies {
  */
 export function createHandler(deps: ProcessInvoicesDependencies) {
   const { logger, metrics } = deps;
-  const processor = new BatchProcessor(EventType.KinesisDataStreams);
 
   async function setAside(record: KinesisStreamRecord, reason: string, problems: FieldProblem[]): Promise<void> {
     const [shardId = 'unknown'] = record.eventID.split(':');
@@ -80,7 +79,9 @@ export function createHandler(deps: ProcessInvoicesDependencies) {
         const id = record.kinesis.sequenceNumber;
         return processRecord(record, decoded.get(id) as Decoded, superseded.has(id) ? 'superseded in batch' : outcomes.get(id));
       },
-      processor,
+      // A processor per invocation: it holds the batch's records and outcomes while they are reported, and two
+      // invocations in one process at once (two shards under the local in-process runner) must not share them.
+      new BatchProcessor(EventType.KinesisDataStreams),
       { context },
     );
   };
