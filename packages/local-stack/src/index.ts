@@ -12,4 +12,5 @@ export * from './reconcile';
 export * from './pipeline';
 export * from './dumps-trigger';
 export * from './offline';
+export * from './lambda-runner';
 export * from './local-sqs';

@@ -2,13 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { lambdaRunner, type LambdaRunner } from './lambda-runner';
 import { freePort } from './ports';
 import { REPO_ROOT } from './service-definitions';
 
 /**
  * A service under serverless-offline, as a child process: `sls offline start` in the service's folder, with the
  * root's Serverless Framework 3 and plugins. The handlers run exactly as they are bundled for Lambda
- * (serverless-esbuild); only the environment given here points them at the local stack.
+ * (serverless-esbuild); only the environment given here points them at the local stack. By default they run inside
+ * serverless's process (lambda-runner.ts says what that does not emulate).
  */
 
 export type OfflineService = 'ingest' | 'stream-processor';
@@ -33,6 +35,11 @@ export interface OfflineOptions {
   timeoutMs?: number;
   /** Receives every line serverless prints, e.g. to show it when debugging. */
   log?: (line: string) => void;
+  /**
+   * How handlers run (lambda-runner.ts): 'in-process' (default; LOCAL_LAMBDA_RUNNER changes it) or 'worker-threads',
+   * a worker per concurrent invocation, terminated at its timeout.
+   */
+  runner?: LambdaRunner;
 }
 
 export interface RunningOffline {
@@ -41,6 +48,8 @@ export interface RunningOffline {
   /** Base URL of offline's Lambda invoke API (`POST /2015-03-31/functions/{name}/invocations`). */
   lambdaUrl: string;
   pid: number;
+  /** How its handlers run. */
+  runner: LambdaRunner;
   /** The last lines serverless printed. */
   output(): string;
   /** Stops serverless and every process it started; safe to call more than once. */
@@ -136,6 +145,7 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
   const stage = options.stage ?? 'local';
   const httpPort = options.httpPort ?? (await freePort());
   const lambdaPort = options.lambdaPort ?? (await freePort());
+  const runner = lambdaRunner(options.runner);
   const args = [
     'offline',
     'start',
@@ -148,6 +158,7 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     '--lambdaPort',
     String(lambdaPort),
     '--noPrependStageInUrl',
+    ...(runner === 'in-process' ? ['--useInProcess'] : []),
     ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
   ];
   const serviceDir = resolve(REPO_ROOT, 'services', options.service);
@@ -220,5 +231,5 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     throw new OfflineStartError((error as Error).message, child.pid, output());
   }
 
-  return { url: `http://${HOST}:${httpPort}`, lambdaUrl: `http://${HOST}:${lambdaPort}`, pid: child.pid as number, output, stop };
+  return { url: `http://${HOST}:${httpPort}`, lambdaUrl: `http://${HOST}:${lambdaPort}`, pid: child.pid as number, runner, output, stop };
 }

@@ -4,6 +4,7 @@ import { startApiRouter, type HttpRoute } from './api-router';
 import { LOCAL_ACCOUNT, localLambdaEnvironment, stageOutputs, writeEndpoints, type LocalApi } from './endpoints';
 import { localKeyBindings, localKeys } from './local-keys';
 import { startKinesisEventSource, type BatchResult, type FailedBatch, type RunningEventSource } from './kinesis-event-source';
+import { environmentConflicts, lambdaRunner, type LambdaRunner, type ServiceEnvironments } from './lambda-runner';
 import { startOffline, type RunningOffline } from './offline';
 import { startStack, type LocalStack, type StackOptions } from './stack';
 import { Stoppers } from './stoppers';
@@ -84,14 +85,26 @@ export async function startLocalPipeline(options: PipelineOptions): Promise<Loca
     // The read functions take the key bindings from ingest's StoreApiKeys output (compose's storeApiKeys param), here
     // as ingest resolves it with the local keys, and serverless-offline checks the same key values in both processes.
     const storeApiKeys = await localKeyBindings(ingestDefinition, keys.params);
+    // In-process unless asked otherwise, and never for a service whose functions give one variable different values.
+    const runnerOf = (service: string): LambdaRunner => {
+      const conflicts = environmentConflicts(stack.provisioned.definitions[service]?.config as ServiceEnvironments | undefined);
+      const runner = lambdaRunner(undefined);
+      if (runner === 'in-process' && conflicts.length) {
+        log(`${service}: handlers run in worker threads: its functions set ${conflicts.join(', ')} to different values, and in-process they share one environment`);
+        return 'worker-threads';
+      }
+      return runner;
+    };
     const [ingest, streamProcessor] = await Promise.all([
       startOffline({
         service: 'ingest',
+        runner: runnerOf('ingest'),
         env: { ...env, AWS_ENDPOINT_URL_KINESIS: options.ingestKinesisEndpoint?.(stack.endpoints.kinesis) ?? stack.endpoints.kinesis },
         params: { ...composeParams('ingest'), ...keys.params },
       }),
       startOffline({
         service: 'stream-processor',
+        runner: runnerOf('stream-processor'),
         env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' },
         params: { ...composeParams('stream-processor'), storeApiKeys, localApiKeys: keys.values.join(',') },
       }),

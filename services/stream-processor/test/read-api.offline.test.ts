@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { LocalPipeline } from '@invoice-pipeline/local-stack';
+import { lambdaRunner, type LocalPipeline } from '@invoice-pipeline/local-stack';
 import { startTestPipeline } from '@invoice-pipeline/local-stack/testing';
 import { CustomerInvoicesReply, ErrorReply, InvoiceReply, type Invoice } from '@invoice-pipeline/transactions';
 import { BUNDLED_DATASET, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
@@ -77,6 +77,10 @@ describe('the read API on the local pipeline, through the one API URL', () => {
 
   afterAll(async () => {
     await pipeline?.stop();
+  });
+
+  it('runs both services\' handlers as asked (in-process by default: no two functions of a service set a variable to different values)', () => {
+    expect([pipeline.ingest.runner, pipeline.streamProcessor.runner]).toEqual(Array(2).fill(lambdaRunner(undefined)));
   });
 
   it('GET /invoices/{invoiceNo}: the 1,114-line guest sale and a cancellation read back exactly (lines in order, exact money, totals)', async () => {
