@@ -1,4 +1,4 @@
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { startKinesisEventSource, type FailedBatch, type KinesisEventRecord } from './kinesis-event-source';
 import { startTestKinesis, type TestKinesis } from '@invoice-pipeline/local-emulators/testing';
 
@@ -173,5 +173,44 @@ describe('the local Kinesis event source mapping', () => {
       Array.from({ length: 20 }, (_, i) => `record-${i}`),
       Array.from({ length: 5 }, (_, i) => `record-${i + 15}`),
     ]);
+  }, 60_000);
+  it('reads the next batch while the function runs, and still delivers the batches in order, one at a time', async () => {
+    const reads: number[] = [];
+    const client = kinesis.client;
+    // Counts the poller's GetRecords calls (drain reads the stream too, 10,000 at a time) made before each invocation.
+    let getRecords = 0;
+    const send = ((command: { input: { Limit?: number } }) => {
+      if (command instanceof GetRecordsCommand && command.input.Limit === 8) getRecords += 1;
+      return client.send(command as never);
+    }) as typeof client.send;
+    const counting = { send } as typeof client;
+    const deliveries: string[][] = [];
+    let running = 0;
+    const source = await startKinesisEventSource({
+      kinesis: counting,
+      streamName,
+      streamArn: 'arn',
+      region: 'eu-west-2',
+      batchSize: 8,
+      async invoke({ Records }) {
+        running += 1;
+        expect(running).toBe(1);
+        reads.push(getRecords);
+        deliveries.push(Records.map(text));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running -= 1;
+        return {};
+      },
+      onFailure: async () => undefined,
+    });
+    try {
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+    expect(deliveries.flat()).toEqual(Array.from({ length: 20 }, (_, i) => `record-${i}`));
+    expect(deliveries.map((batch) => batch.length)).toEqual([8, 8, 4]);
+    // While batch n runs, batch n + 1 has been asked for already.
+    expect(reads).toEqual([2, 3, 4]);
   }, 60_000);
 });
