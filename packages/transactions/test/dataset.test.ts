@@ -40,7 +40,9 @@ describe('the whole bundled dataset', () => {
         for (const l of normalised) if (l.customerId === null || l.description === null) lines.push(l);
       }
     }
-  }, 120_000);
+    // CPU-bound (every row of the year parsed and grouped): 47 s at load 6, 130 s when a clean-clone CI shared two cores
+    // with benchmarks at load 12-14. A deadline for a hang, not a speed check (that is `pnpm bench`'s CSV reader).
+  }, 600_000);
 
   it('parses every row, with no bad row, and reconciles to the published totals', () => {
     expect(rowIndex).toBe(541_909);
@@ -86,7 +88,7 @@ describe('the whole bundled dataset', () => {
     expect(rows).toHaveLength(41_910);
     expect(rows.every((r) => r.ok)).toBe(true);
     expect(rows.map((r) => (r.ok ? valuesOf(r.row) : undefined))).toEqual(tail);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('a corrupted copy', () => {
