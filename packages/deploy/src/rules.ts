@@ -291,6 +291,16 @@ export const RULES: Rule[] = [
     },
   },
   {
+    // Staged files reach the warehouse only when the loader runs: a disabled or missing schedule loses no data but
+    // leaves the warehouse behind silently (the local stage disables it: the local stack runs the loader itself).
+    name: 'the warehouse loader runs on an enabled schedule',
+    check: (t) => {
+      const rules = resourcesOfType(t, 'AWS::Events::Rule').filter((r) => JSON.stringify(prop(r.resource, 'Properties', 'Targets') ?? []).includes('MergeWarehouseLambdaFunction'));
+      if (rules.length === 0) return ['stream-processor: no schedule invokes mergeWarehouse'];
+      return rules.filter((r) => prop(r.resource, 'Properties', 'State') !== 'ENABLED' || !prop(r.resource, 'Properties', 'ScheduleExpression')).map((r) => `${where(r)}: not an enabled schedule`);
+    },
+  },
+  {
     name: 'every log group has a retention',
     check: (t) => {
       const groups = resourcesOfType(t, 'AWS::Logs::LogGroup');

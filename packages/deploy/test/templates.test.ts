@@ -69,6 +69,9 @@ const MUTATIONS: Record<string, (t: StageTemplates) => void> = {
   'alarms cover every loss path and notify the alarm topic': (t) => {
     delete (t['stream-processor'] as Template).Resources.IteratorAgeAlarm;
   },
+  'the warehouse loader runs on an enabled schedule': (t) => {
+    props(t, 'stream-processor', 'MergeWarehouseEventsRuleSchedule1').State = 'DISABLED';
+  },
   'every log group has a retention': (t) => {
     delete props(t, 'stream-processor', 'WarehouseDeliveryLogGroup').RetentionInDays;
   },

@@ -61,6 +61,9 @@ describe('the local stack', () => {
     // Queues are on the local SQS; IAM is not emulated.
     expect(stack.provisioned.notEmulated.map((r) => r.type)).toEqual(expect.arrayContaining(['AWS::IAM::Role']));
     expect(stack.provisioned.notEmulated.map((r) => r.type)).not.toContain('AWS::SQS::Queue');
+    // The stack runs the warehouse loader itself; serverless-offline's timer for it would call the Redshift Data API.
+    const mergeWarehouse = (stack.provisioned.definitions['stream-processor']?.config.functions as Record<string, { events: Array<{ schedule?: { enabled?: boolean } }> }>).mergeWarehouse;
+    expect(mergeWarehouse?.events.map((event) => event.schedule?.enabled)).toEqual([false]);
     // The log summarises them by kind; the stack's folder lists each one.
     expect(JSON.parse(await readFile(join(stack.dir, NOT_EMULATED_FILE), 'utf8'))).toEqual(stack.provisioned.notEmulated);
     expect(endpoints.sqs).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
