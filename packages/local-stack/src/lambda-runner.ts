@@ -14,7 +14,7 @@ export type LambdaRunner = 'in-process' | 'worker-threads';
 export const LAMBDA_RUNNERS: readonly LambdaRunner[] = ['in-process', 'worker-threads'];
 
 /** The runner asked for: the option, else LOCAL_LAMBDA_RUNNER, else in-process. */
-export function lambdaRunner(option: LambdaRunner | undefined, env: NodeJS.ProcessEnv = process.env): LambdaRunner {
+export function lambdaRunner(option?: LambdaRunner, env: NodeJS.ProcessEnv = process.env): LambdaRunner {
   if (option) return option;
   const named = env.LOCAL_LAMBDA_RUNNER;
   if (named === undefined || named === '') return 'in-process';

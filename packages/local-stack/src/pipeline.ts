@@ -86,9 +86,9 @@ export async function startLocalPipeline(options: PipelineOptions): Promise<Loca
     // as ingest resolves it with the local keys, and serverless-offline checks the same key values in both processes.
     const storeApiKeys = await localKeyBindings(ingestDefinition, keys.params);
     // In-process unless asked otherwise, and never for a service whose functions give one variable different values.
+    const runner = lambdaRunner();
     const runnerOf = (service: string): LambdaRunner => {
       const conflicts = environmentConflicts(stack.provisioned.definitions[service]?.config as ServiceEnvironments | undefined);
-      const runner = lambdaRunner(undefined);
       if (runner === 'in-process' && conflicts.length) {
         log(`${service}: handlers run in worker threads: its functions set ${conflicts.join(', ')} to different values, and in-process they share one environment`);
         return 'worker-threads';
