@@ -2,17 +2,38 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BadRow } from '@invoice-pipeline/transactions/files';
-import { batchFileReplaceStatements, BATCH_SOURCE_COLUMNS, BATCH_STAGING_COLUMNS, BATCH_TABLES, mergeBatchFileStatements } from '@invoice-pipeline/warehouse';
+import {
+  batchFileLockStatements,
+  batchFileReplaceStatements,
+  BATCH_FILE_INVOICES,
+  BATCH_SOURCE_COLUMNS,
+  BATCH_STAGING_COLUMNS,
+  BATCH_TABLES,
+  freshBatchInvoicesStatements,
+  mergeBatchFileStatements,
+  WAREHOUSE_COLUMNS,
+  WAREHOUSE_TABLES,
+} from '@invoice-pipeline/warehouse';
 import { checkDumpHeader, DEFAULT_CLASSIFIER, type CsvClassifier } from './crawler';
 import { DuckDbTransform } from './transform';
+
+/** One warehouse transaction, as loading a dump uses it. */
+export interface BatchTransaction {
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  copyCsv?(table: string, columns: readonly string[], csv: Uint8Array): Promise<void>;
+}
 
 /** What loading a dump needs of the warehouse (the local stack's Warehouse has it). */
 export interface BatchWarehouse {
   copyRows(table: string, columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
-  /** COPY of CSV bytes, where the warehouse session can (the embedded one): the fast path, used when present. */
+  /** COPY of CSV bytes, where the warehouse session can (the embedded one): with transaction, the fast path. */
   readonly copyCsv?: (table: string, columns: readonly string[], csv: Uint8Array) => Promise<void>;
+  transaction?<T>(work: (tx: BatchTransaction) => Promise<T>): Promise<T>;
   runStatements(statements: readonly string[]): Promise<void>;
 }
+
+/** Columns of a fresh invoice's lines COPYed into invoice_lines: line_no is line_in_file, record_version its default (''). */
+const FRESH_COLUMNS = WAREHOUSE_COLUMNS.map((c) => c.name).filter((name) => name !== 'record_version');
 
 export interface LoadDumpOptions {
   /** Local path of the dump's bytes. */
@@ -59,29 +80,49 @@ export async function loadDumpFile(options: LoadDumpOptions): Promise<DumpLoadRe
     const transformed = Date.now();
     const total = summary?.linesAccepted ?? 0;
     await options.onBadRows?.(badRows);
-    await options.warehouse.runStatements(batchFileReplaceStatements(file));
     const columns = [...BATCH_STAGING_COLUMNS, ...BATCH_SOURCE_COLUMNS];
-    const { copyCsv } = options.warehouse;
-    if (copyCsv) {
-      // DuckDB writes the lines as COPY's CSV and the warehouse COPYs the bytes: no JS object per line.
+    const counts = { lines: total, rejected: badRows.length };
+    const { warehouse } = options;
+    if (warehouse.copyCsv && warehouse.transaction) {
+      // One transaction: under the merge's locks, the lines of invoices the warehouse has nothing of yet are COPYed
+      // straight into invoice_lines (numbered 1..n, their segments given), and only the others are staged and merged.
+      // The staging COPY and the MERGE's row-by-row inserts cost about two COPYs of the whole dump more.
       const scratch = await mkdtemp(join(tmpdir(), 'dump-lines-'));
+      const csv = join(scratch, 'lines.csv');
       try {
-        const csv = join(scratch, 'lines.csv');
-        await transform.writeLinesCsv(csv, columns);
-        await copyCsv(BATCH_TABLES.staging, columns, await readFile(csv));
+        await warehouse.transaction(async (tx) => {
+          const copy = async (table: string, copyColumns: readonly string[]) => {
+            if (!tx.copyCsv) throw new Error('this warehouse session cannot COPY CSV');
+            await tx.copyCsv(table, copyColumns, await readFile(csv));
+          };
+          for (const statement of [...batchFileLockStatements('postgres'), ...batchFileReplaceStatements(file), BATCH_FILE_INVOICES.create]) await tx.query(statement);
+          await transform.writeInvoicesCsv(csv);
+          await copy(BATCH_FILE_INVOICES.table, BATCH_FILE_INVOICES.columns);
+          for (const statement of [`ANALYZE ${BATCH_FILE_INVOICES.table};`, ...freshBatchInvoicesStatements('postgres', file, BATCH_FILE_INVOICES.table)]) await tx.query(statement);
+          const heldBack = (await tx.query<{ invoice_no: string }>(BATCH_FILE_INVOICES.notFresh)).map((row) => row.invoice_no);
+          await transform.holdBack(heldBack);
+          await transform.writeLinesCsv(csv, FRESH_COLUMNS, { as: { line_no: 'line_in_file' }, invoices: 'not held back' });
+          await copy(WAREHOUSE_TABLES.lines, FRESH_COLUMNS);
+          if (heldBack.length > 0) {
+            await transform.writeLinesCsv(csv, columns, { invoices: 'held back' });
+            await copy(BATCH_TABLES.staging, columns);
+          }
+          for (const statement of mergeBatchFileStatements('postgres', file, counts)) await tx.query(statement);
+        });
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
       options.onProgress?.(total, total);
     } else {
+      await warehouse.runStatements(batchFileReplaceStatements(file));
       let staged = 0;
       for await (const page of transform.linePages()) {
-        await options.warehouse.copyRows(BATCH_TABLES.staging, columns, page as unknown as Record<string, unknown>[]);
+        await warehouse.copyRows(BATCH_TABLES.staging, columns, page as unknown as Record<string, unknown>[]);
         staged += page.length;
         options.onProgress?.(staged, total);
       }
+      await warehouse.runStatements(mergeBatchFileStatements('postgres', file, counts));
     }
-    await options.warehouse.runStatements(mergeBatchFileStatements('postgres', file, { lines: total, rejected: badRows.length }));
     return {
       file,
       rowsRead: summary?.rowsRead ?? 0,

@@ -100,6 +100,9 @@ export async function inspectDumpFile(path: string): Promise<DumpFileInfo> {
   return { gzip, lines: lines + (lineHasText ? 1 : 0), encoding: utf8 && carry.length === 0 ? 'utf-8' : 'latin-1' };
 }
 
+/** The invoices writeLinesCsv sets apart (holdBack). */
+const HELD_BACK = 'held_back_invoices';
+
 const sqlString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
@@ -193,13 +196,36 @@ export class DuckDbTransform {
   }
 
   /**
-   * Writes the accepted lines to `path` as CSV for Postgres COPY (`FORMAT csv`: no header, every value quoted, NULL
-   * as an unquoted empty field), `columns` in that order: the lines go from DuckDB to the warehouse without becoming
-   * JS objects.
+   * Writes accepted lines to `path` as CSV for Postgres COPY (`FORMAT csv`: no header, every value quoted, NULL as an
+   * unquoted empty field), `columns` in that order (a column maps to an expression through `as`): the lines go from
+   * DuckDB to the warehouse without becoming JS objects. `invoices` keeps only the lines of the invoices held back
+   * (holdBack), or all but theirs.
    */
-  async writeLinesCsv(path: string, columns: readonly string[]): Promise<void> {
-    const list = columns.map((column) => `"${column}"`).join(', ');
-    await this.connection.run(`COPY (SELECT ${list} FROM transformed WHERE reject_field IS NULL) TO ${sqlString(path)} (FORMAT csv, HEADER false, FORCE_QUOTE *)`);
+  async writeLinesCsv(path: string, columns: readonly string[], options: { as?: Record<string, string>; invoices?: 'held back' | 'not held back' } = {}): Promise<void> {
+    const list = columns.map((column) => `${options.as?.[column] ?? `"${column}"`} AS "${column}"`).join(', ');
+    const held = `invoice_no IN (SELECT invoice_no FROM ${HELD_BACK})`;
+    const invoices = options.invoices === 'held back' ? ` AND ${held}` : options.invoices === 'not held back' ? ` AND NOT ${held}` : '';
+    await this.writeCsv(path, `SELECT ${list} FROM transformed WHERE reject_field IS NULL${invoices}`);
+  }
+
+  /** The accepted lines' invoices with their line count (invoice_no, line_count), as CSV for Postgres COPY. */
+  async writeInvoicesCsv(path: string): Promise<void> {
+    await this.writeCsv(path, 'SELECT invoice_no, max(line_in_file) AS line_count FROM transformed WHERE reject_field IS NULL GROUP BY invoice_no');
+  }
+
+  /** Invoices whose lines writeLinesCsv sets apart (replaces the previous list). */
+  async holdBack(invoices: readonly string[]): Promise<void> {
+    await this.connection.run(`CREATE OR REPLACE TABLE ${HELD_BACK} (invoice_no VARCHAR)`);
+    const appender = await this.connection.createAppender(HELD_BACK);
+    for (const invoice of invoices) {
+      appender.appendVarchar(invoice);
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+
+  private async writeCsv(path: string, select: string): Promise<void> {
+    await this.connection.run(`COPY (${select}) TO ${sqlString(path)} (FORMAT csv, HEADER false, FORCE_QUOTE *)`);
   }
 
   /** Streams the accepted lines in pages (the whole dataset does not need to sit in JS memory at once). */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DumpRefused, loadDumpFile } from '@invoice-pipeline/local-glue';
+import { DumpRefused, loadDumpFile, type BatchWarehouse } from '@invoice-pipeline/local-glue';
 import { normaliseInvoice, recordVersion } from '@invoice-pipeline/transactions';
 import { BUNDLED_SAMPLES, CSV_HEADER, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
 import { BATCH_SOURCE_COLUMNS, BATCH_STAGING_COLUMNS, BATCH_TABLES, mergeBatchFileStatements, toWarehouseRow, WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
@@ -87,6 +87,73 @@ describe('loading dumps into the warehouse (local Glue on the embedded warehouse
       { source_file: 'incoming/10.csv', lines: 2, rejected: 0 },
     ]);
     expect(await warehouse.query('SELECT count(*)::int AS n FROM invoice_lines_batch_staging')).toEqual([{ n: 0 }]);
+  }, 120_000);
+
+  it('lands a cut invoice once when its two dumps load together, and again together changes nothing', async () => {
+    const first = await files.write('t09.csv', dump(row('536365', 'A', 1, '1.5'), row('536365', 'B', 2, '2.5'), row('536367', 'E', 5, '5.5')));
+    const second = await files.write('t10.csv', dump(row('536365', 'C', 3, '3.5'), row('536366', 'D', 4, '4.5')));
+    const both = () => Promise.all([loadDumpFile({ path: first, sourceFile: 'incoming/t09.csv', warehouse }), loadDumpFile({ path: second, sourceFile: 'incoming/t10.csv', warehouse })]);
+    await both();
+    const lines = await warehouseLines(warehouse);
+    // Whichever merges first numbers its part of 536365 first; every line lands once, no number collides.
+    expect(lines.filter((l) => l.invoice_no === '536365').map((l) => l.line_no)).toEqual([1, 2, 3]);
+    expect(lines.map((l) => l.stock_code).sort()).toEqual(['A', 'B', 'C', 'D', 'E']);
+    await both();
+    expect(await warehouseLines(warehouse)).toEqual(lines);
+    expect(await totals(warehouse)).toEqual({ lines: 5, invoices: 3, revenue: '62.500' });
+  }, 120_000);
+
+  it('leaves nothing of a load that fails part way (after its fresh lines were COPYed), and the re-run lands it once', async () => {
+    const path = await files.write('half.csv', dump(row('536365', 'A', 1, '1.5'), row('536365', 'B', 2, '2.5'), row('536366', 'D', 4, '4.5')));
+    const failing = (fails: (sql: string) => boolean): BatchWarehouse => ({
+      copyRows: (table, columns, rows) => warehouse.copyRows(table, columns, rows),
+      copyCsv: warehouse.copyCsv,
+      runStatements: (statements) => warehouse.runStatements(statements),
+      transaction: (work) =>
+        warehouse.transaction((tx) =>
+          work({
+            query: (sql) => (fails(sql) ? Promise.reject(new Error('connection lost')) : tx.query(sql)),
+            copyCsv: (table, columns, csv) => tx.copyCsv?.(table, columns, csv) ?? Promise.reject(new Error('no COPY')),
+          }),
+        ),
+    });
+    const nothingLanded = async () => {
+      expect(await totals(warehouse)).toEqual({ lines: 0, invoices: 0, revenue: '0' });
+      expect(await warehouse.query('SELECT (SELECT count(*) FROM batch_invoice_segments)::int AS segments, (SELECT count(*) FROM batch_loads)::int AS loads')).toEqual([{ segments: 0, loads: 0 }]);
+    };
+    await expect(loadDumpFile({ path, sourceFile: 'incoming/half.csv', warehouse: failing((sql) => sql.startsWith('MERGE INTO')) })).rejects.toThrow('connection lost');
+    await nothingLanded();
+    await expect(loadDumpFile({ path, sourceFile: 'incoming/half.csv', warehouse: failing((sql) => sql.startsWith('DROP TABLE invoice_lines_merge_versions')) })).rejects.toThrow('connection lost');
+    await nothingLanded();
+    await loadDumpFile({ path, sourceFile: 'incoming/half.csv', warehouse });
+    expect((await warehouseLines(warehouse)).map((l) => [l.invoice_no, l.line_no, l.stock_code])).toEqual([
+      ['536365', 1, 'A'],
+      ['536365', 2, 'B'],
+      ['536366', 1, 'D'],
+    ]);
+  }, 120_000);
+
+  it('merges the invoices of a dump the stream already delivered and COPYs the others: the rows either path alone gives', async () => {
+    // 536365 came through the stream (a newer version than any dump); the dump repeats it beside two new invoices.
+    const streamed = [row('536365', 'A', 1, '1.5'), row('536365', 'B', 2, '2.5')];
+    const streamRows: Record<string, unknown>[] = [];
+    const streamPath = await files.write('streamed.csv', dump(...streamed));
+    for await (const item of groupInvoices(readSource(streamPath))) if (item.kind === 'invoice') streamRows.push(...normaliseInvoice(item.invoice).map((line) => ({ ...toWarehouseRow(line, recordVersion('7')) })));
+    await warehouse.copyRows(WAREHOUSE_TABLES.staging, LINE_COLUMNS, streamRows);
+    await warehouse.mergeStaged();
+    const mixed = await files.write('mixed.csv', dump(row('536364', 'Z', 9, '0.5'), ...streamed, row('536366', 'D', 4, '4.5'), row('536366', 'E', 1, '1')));
+    await loadDumpFile({ path: mixed, sourceFile: 'incoming/mixed.csv', warehouse });
+    const viaBoth = await warehouseLines(warehouse);
+    const versions = await warehouse.query(`SELECT invoice_no, min(record_version) = max(record_version) AS one, max(record_version) <> '' AS streamed FROM ${WAREHOUSE_TABLES.lines} GROUP BY invoice_no ORDER BY invoice_no`);
+    expect(versions).toEqual([
+      { invoice_no: '536364', one: true, streamed: false },
+      { invoice_no: '536365', one: true, streamed: true },
+      { invoice_no: '536366', one: true, streamed: false },
+    ]);
+    await emptyWarehouse(warehouse);
+    await loadDumpFile({ path: mixed, sourceFile: 'incoming/mixed.csv', warehouse });
+    expect(await warehouseLines(warehouse)).toEqual(viaBoth);
+    expect(await warehouse.query(`SELECT count(*)::int AS n FROM ${BATCH_TABLES.staging}`)).toEqual([{ n: 0 }]);
   }, 120_000);
 
   it('gives the rows the stream path gives; a dump of rows the stream delivered, and a replay after a dump, change no total', async () => {

@@ -37,6 +37,51 @@ export interface BatchFileCounts {
   rejected: number;
 }
 
+/** Temporary table of a dump's fresh invoices (invoice_no, line_count): none of their lines is in the warehouse yet. */
+export const BATCH_FRESH_TABLE = 'batch_fresh_invoices';
+
+/**
+ * A dump's fresh invoices: those of `fileInvoices` (a table or parenthesised query of the file's invoice_no and
+ * line_count) with no line in invoice_lines and no segment of any file (a re-upload has its own, and an invoice cut
+ * across dumps the other file's), written to BATCH_FRESH_TABLE and given their segment, lines 1..n. The caller holds
+ * the segments and stream staging locks (batchFileLockStatements), so no merge can land one of them in between.
+ */
+export function freshBatchInvoicesStatements(dialect: WarehouseDialect, sourceFile: string, fileInvoices: string): string[] {
+  const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
+  const { segments } = BATCH_TABLES;
+  return [
+    `DROP TABLE IF EXISTS ${BATCH_FRESH_TABLE};`,
+    [
+      `CREATE TEMP TABLE ${BATCH_FRESH_TABLE} AS SELECT f.invoice_no, f.line_count FROM ${fileInvoices} f`,
+      `WHERE NOT EXISTS (SELECT 1 FROM ${WAREHOUSE_TABLES.lines} l WHERE l.invoice_no = f.invoice_no)`,
+      `AND NOT EXISTS (SELECT 1 FROM ${segments} e WHERE e.invoice_no = f.invoice_no);`,
+    ].join('\n'),
+    `INSERT INTO ${segments} (invoice_no, source_file, first_line_no, line_count, assigned_at) SELECT invoice_no, ${sqlLiteral(sourceFile)}, 1, line_count, ${now} FROM ${BATCH_FRESH_TABLE};`,
+  ];
+}
+
+/**
+ * Postgres (the local Glue): a dump's invoices and line counts, COPYed from the transform into a temporary table, for
+ * freshBatchInvoicesStatements before any line is staged; and which of them are not fresh (their lines are staged).
+ */
+export const BATCH_FILE_INVOICES = {
+  table: 'batch_file_invoices',
+  columns: ['invoice_no', 'line_count'],
+  create: 'CREATE TEMP TABLE batch_file_invoices (invoice_no VARCHAR(24) NOT NULL, line_count INTEGER NOT NULL) ON COMMIT DROP;',
+  notFresh: `SELECT f.invoice_no FROM batch_file_invoices f WHERE NOT EXISTS (SELECT 1 FROM ${BATCH_FRESH_TABLE} n WHERE n.invoice_no = f.invoice_no);`,
+} as const;
+
+/**
+ * The locks a dump's merge takes first, in this order (the stream's loader takes only the second): segments are handed
+ * out one file at a time, so two dumps merging together cannot take the same numbers, and no stream merge lands a
+ * line of an invoice this file takes for fresh. Postgres: memory for the merge's sorts and hashes (the default 4 MB
+ * spills a whole dump's sort to disk), this transaction only.
+ */
+export function batchFileLockStatements(dialect: WarehouseDialect): string[] {
+  const lock = (table: string) => (dialect === 'redshift' ? `LOCK ${table};` : `LOCK TABLE ${table} IN EXCLUSIVE MODE;`);
+  return [...(dialect === 'postgres' ? [`SET LOCAL work_mem = '256MB';`] : []), lock(BATCH_TABLES.segments), lock(WAREHOUSE_TABLES.staging)];
+}
+
 /**
  * Statements that merge one dump file's staged lines, to run in one transaction after its lines were COPYed into
  * the batch staging table (preceded by batchFileReplaceStatements, so a re-run never doubles them).
@@ -45,24 +90,37 @@ export interface BatchFileCounts {
  * line numbers once, the first time that file is merged: after every segment the invoice already has. So an invoice
  * cut across two hourly dumps numbers on (lines 1-3 from the first file, 4-7 from the second), a re-run of a file
  * reuses its segment (changes nothing), and a whole invoice in one dump is numbered 1..n exactly as the stream path
- * numbers it. The rows then go through the stream path's own merge (mergeStagedStatements): one MERGE for both paths,
- * reading the file's lines straight from batch staging, numbered on the way (batchFileStagedRows).
+ * numbers it.
+ *
+ * Fresh invoices (freshBatchInvoicesStatements: nothing of them in the warehouse) are INSERTed as staged, numbered
+ * 1..n: what the MERGE would do with them, without its dedup and versions. Safe because a file's staged lines are
+ * unique on (invoice_no, line_in_file) (numbered by the transform, the file's earlier staged lines deleted first), all
+ * have record_version '' and no target line exists under the locks held. The rest (a re-upload, the second part of a
+ * cut invoice, an invoice the stream delivered) goes through the stream path's own merge (mergeStagedStatements): one
+ * MERGE for every line that may meet a landed one, reading the file's lines straight from batch staging, numbered on
+ * the way (batchFileStagedRows). The local Glue COPYs fresh lines straight into invoice_lines instead of staging them
+ * (packages/local-glue load.ts): this then finds none staged.
  */
 export function mergeBatchFileStatements(dialect: WarehouseDialect, sourceFile: string, counts: BatchFileCounts): string[] {
   const file = sqlLiteral(sourceFile);
   const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';
-  const lock = (table: string) => (dialect === 'redshift' ? `LOCK ${table};` : `LOCK TABLE ${table} IN EXCLUSIVE MODE;`);
   const { staging: batchStaging, segments, loads } = BATCH_TABLES;
   // Postgres only: statistics on the freshly staged rows. Without them (PGlite has no autovacuum) the planner takes
   // `source_file = <file>` to match 0.5% of an unanalysed table and joins staging to segments by a nested loop:
-  // quadratic, 17 s for 20,000 lines, hours for the whole dataset. Redshift analyses new tables itself. And memory
-  // for the merge's sorts and hashes (Postgres's default 4 MB spills a whole dump's sort to disk), this transaction only.
+  // quadratic, 17 s for 20,000 lines, hours for the whole dataset. Redshift analyses new tables itself.
   const postgres = (...statements: string[]) => (dialect === 'postgres' ? statements : []);
+  const names = WAREHOUSE_COLUMNS.map((c) => c.name);
+  const freshLines = names.map((n) => (n === 'line_no' ? 'b.line_in_file' : `b.${n}`));
   return [
-    ...postgres(`SET LOCAL work_mem = '256MB';`),
-    // Segments are handed out one file at a time, so two dumps merging together cannot take the same numbers.
-    lock(segments),
+    ...batchFileLockStatements(dialect),
     ...postgres(`ANALYZE ${batchStaging} (source_file, invoice_no);`),
+    ...freshBatchInvoicesStatements(dialect, sourceFile, `(SELECT invoice_no, MAX(line_in_file) AS line_count FROM ${batchStaging} WHERE source_file = ${file} GROUP BY invoice_no)`),
+    [
+      `INSERT INTO ${WAREHOUSE_TABLES.lines} (${names.join(', ')}, merged_at)`,
+      `SELECT ${freshLines.join(', ')}, ${now} FROM ${batchStaging} b JOIN ${BATCH_FRESH_TABLE} f ON f.invoice_no = b.invoice_no WHERE b.source_file = ${file};`,
+    ].join('\n'),
+    `DELETE FROM ${batchStaging} USING ${BATCH_FRESH_TABLE} f WHERE ${batchStaging}.source_file = ${file} AND ${batchStaging}.invoice_no = f.invoice_no;`,
+    `DROP TABLE ${BATCH_FRESH_TABLE};`,
     [
       `INSERT INTO ${segments} (invoice_no, source_file, first_line_no, line_count, assigned_at)`,
       `SELECT f.invoice_no, ${file}, COALESCE(s.next_line_no, 1), f.line_count, ${now}`,

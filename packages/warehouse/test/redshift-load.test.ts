@@ -5,7 +5,7 @@
  * what the pipeline relies on, and a construct not listed fails the test. (The Postgres side runs for real on the
  * embedded warehouse and on PostgreSQL.)
  */
-import { ANALYST_READABLE, batchFileReplaceStatements, BATCH_TABLES, copyManifest, mergeBatchFileStatements, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '../src';
+import { ANALYST_READABLE, batchFileReplaceStatements, BATCH_FRESH_TABLE, BATCH_TABLES, copyManifest, mergeBatchFileStatements, loadedFilesQuery, mergeStagedStatements, MIGRATIONS_TABLE_DDL, recordLoadedFilesStatement, redshiftCopyStatement, STAGED_COPY_COLUMNS, WAREHOUSE_COLUMNS, WAREHOUSE_MIGRATIONS, WAREHOUSE_TABLES } from '../src';
 
 const REFERENCE = 'https://docs.aws.amazon.com/redshift/latest/dg';
 
@@ -90,13 +90,29 @@ describe('the load SQL rendered for Redshift', () => {
 
   it("merges a dump file's staged lines straight from batch staging, with the stream's MERGE, removing only that file's lines", () => {
     const merge = mergeBatchFileStatements('redshift', dumpFile, { lines: 12, rejected: 3 });
-    const source = merge.find((s) => s.startsWith('CREATE TEMP TABLE')) as string;
+    const source = merge.find((s) => s.startsWith('CREATE TEMP TABLE invoice_lines_merge_versions')) as string;
     expect(source).toContain(`FROM ${BATCH_TABLES.staging} b JOIN ${BATCH_TABLES.segments} g ON g.invoice_no = b.invoice_no AND g.source_file = b.source_file`);
     expect(source).toContain('g.first_line_no + b.line_in_file - 1 AS line_no');
     expect(merge.join('\n')).not.toContain(`INSERT INTO ${WAREHOUSE_TABLES.staging} `);
     expect(merge.filter((s) => s.startsWith('MERGE INTO'))).toEqual(mergeStagedStatements('redshift').filter((s) => s.startsWith('MERGE INTO')));
     expect(merge).toContain(`DELETE FROM ${BATCH_TABLES.staging} WHERE source_file = 'incoming/2026-11-25/o''brien.csv';`);
     expect(merge).not.toContain(`DELETE FROM ${WAREHOUSE_TABLES.staging};`);
+  });
+
+  it("INSERTs a dump's fresh invoices (nothing of them landed, no segment) under both locks, and MERGEs the rest", () => {
+    const merge = mergeBatchFileStatements('redshift', dumpFile, { lines: 12, rejected: 3 });
+    const at = (start: string) => merge.findIndex((s) => s.startsWith(start));
+    const fresh = merge[at(`CREATE TEMP TABLE ${BATCH_FRESH_TABLE} AS`)] as string;
+    expect(fresh).toContain(`NOT EXISTS (SELECT 1 FROM ${WAREHOUSE_TABLES.lines} l WHERE l.invoice_no = f.invoice_no)`);
+    expect(fresh).toContain(`NOT EXISTS (SELECT 1 FROM ${BATCH_TABLES.segments} e WHERE e.invoice_no = f.invoice_no)`);
+    const insert = at(`INSERT INTO ${WAREHOUSE_TABLES.lines} `);
+    expect(merge[insert]).toContain(`b.line_in_file, `);
+    expect(merge[insert]).toContain(`JOIN ${BATCH_FRESH_TABLE} f ON f.invoice_no = b.invoice_no WHERE b.source_file = 'incoming/2026-11-25/o''brien.csv'`);
+    expect([at(`LOCK ${BATCH_TABLES.segments};`), at(`LOCK ${WAREHOUSE_TABLES.staging};`)]).toEqual([0, 1]);
+    expect(insert).toBeGreaterThan(at(`CREATE TEMP TABLE ${BATCH_FRESH_TABLE} AS`));
+    // Their staged lines leave staging before the MERGE reads it, so no line is written twice.
+    expect(at(`DELETE FROM ${BATCH_TABLES.staging} USING ${BATCH_FRESH_TABLE} f`)).toBeGreaterThan(insert);
+    expect(at(`DELETE FROM ${BATCH_TABLES.staging} USING ${BATCH_FRESH_TABLE} f`)).toBeLessThan(at('CREATE TEMP TABLE invoice_lines_merge_versions'));
   });
 
   it('COPYs every column of the row, by its lowercase name, from a manifest of exactly the new files', () => {
