@@ -66,6 +66,16 @@ export interface PipelineOptions extends StackOptions {
   ingestKinesisEndpoint?: (streamEndpoint: string) => string;
 }
 
+/**
+ * Both services' handlers log at WARN and publish no EMF metrics locally: nothing reads them offline (warnings and
+ * errors still reach the output kept for a failed start). At INFO an accepted POST wrote two lines (the log and its
+ * metrics) to serverless's stdout, a pipe this process reads: 0.5-1 ms of CPU per request. POWERTOOLS_LOG_LEVEL in the
+ * caller's environment still wins. Deployed stages are unchanged.
+ */
+function localObservability(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL || 'WARN' };
+}
+
 export async function startLocalPipeline(options: PipelineOptions): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const stack = await startStack(options);
@@ -99,13 +109,17 @@ export async function startLocalPipeline(options: PipelineOptions): Promise<Loca
       startOffline({
         service: 'ingest',
         runner: runnerOf('ingest'),
-        env: { ...env, AWS_ENDPOINT_URL_KINESIS: options.ingestKinesisEndpoint?.(stack.endpoints.kinesis) ?? stack.endpoints.kinesis },
+        env: {
+          ...env,
+          AWS_ENDPOINT_URL_KINESIS: options.ingestKinesisEndpoint?.(stack.endpoints.kinesis) ?? stack.endpoints.kinesis,
+          ...localObservability(),
+        },
         params: { ...composeParams('ingest'), ...keys.params },
       }),
       startOffline({
         service: 'stream-processor',
         runner: runnerOf('stream-processor'),
-        env: { ...env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' },
+        env: { ...env, ...localObservability() },
         params: { ...composeParams('stream-processor'), storeApiKeys, localApiKeys: keys.values.join(',') },
       }),
     ]);
