@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 
 const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
 
@@ -10,12 +10,15 @@ type Request = { PutRequest?: { Item: Item }; DeleteRequest?: { Key: { pk: strin
 /**
  * An in-memory table and delivery stream behind the two clients, with hooks to make calls fail the way AWS does:
  * `unprocessed` picks requests a BatchWriteItem leaves unprocessed (not written), `refuse` makes a call fail with
- * ValidationException, `failRecord` picks Firehose records answered with an ErrorCode (not delivered).
+ * ValidationException, `failRecord` picks Firehose records answered with an ErrorCode (not delivered), `conflict`
+ * cancels a TransactWriteItems call as a concurrent write would (TransactionConflict on its first item).
  */
-export function fakeSinks(hooks: { unprocessed?: (request: Request, attempt: number) => boolean; refuse?: (item: Item) => boolean; failRecord?: (row: string, attempt: number) => boolean } = {}) {
+export function fakeSinks(
+  hooks: { unprocessed?: (request: Request, attempt: number) => boolean; refuse?: (item: Item) => boolean; failRecord?: (row: string, attempt: number) => boolean; conflict?: (items: Item[]) => boolean } = {},
+) {
   const table = new Map<string, Item>();
   const delivered: string[] = [];
-  const calls = { header: 0, batchWrite: [] as number[], query: 0, firehose: [] as number[] };
+  const calls = { header: 0, transactions: [] as number[], batchWrite: [] as number[], query: 0, firehose: [] as number[] };
   let batchAttempt = 0;
   let firehoseAttempt = 0;
   const key = (pk: string, sk: string) => `${pk}|${sk}`;
@@ -30,6 +33,18 @@ export function fakeSinks(hooks: { unprocessed?: (request: Request, attempt: num
         }
         table.set(key(item.pk, item.sk), item);
         return { Attributes: stored };
+      }
+      if (command instanceof TransactWriteCommand) {
+        // Puts on condition attribute_not_exists(pk), all or nothing, as putFirstHeaders sends them.
+        const items = (command.input.TransactItems ?? []).map((action) => action.Put?.Item as Item);
+        calls.transactions.push(items.length);
+        const conflict = hooks.conflict?.(items) ?? false;
+        const reasons = items.map((item, index) => (conflict && index === 0 ? { Code: 'TransactionConflict' } : table.has(key(item.pk, item.sk)) ? { Code: 'ConditionalCheckFailed' } : { Code: 'None' }));
+        if (reasons.some((reason) => reason.Code !== 'None')) {
+          throw new TransactionCanceledException({ message: `Transaction cancelled [${reasons.map((reason) => reason.Code).join(', ')}]`, CancellationReasons: reasons, $metadata: {} });
+        }
+        for (const item of items) table.set(key(item.pk, item.sk), item);
+        return {};
       }
       if (command instanceof BatchWriteCommand) {
         batchAttempt += 1;

@@ -27,7 +27,9 @@ describe('landing a batch with batched sink calls', () => {
     const batch = Array.from({ length: 40 }, (_, i) => entry(String(600_000 + i), 150));
     const outcomes = await landInvoices(batch, fake.sinks);
     expect(new Set(Object.values(statuses(outcomes)))).toEqual(new Set(['landed']));
-    expect(fake.calls.header).toBe(40);
+    // First deliveries: their headers in one transaction, no header put per invoice.
+    expect(fake.calls.transactions).toEqual([40]);
+    expect(fake.calls.header).toBe(0);
     expect(fake.calls.batchWrite).toEqual([25, 25, 25, 5]);
     expect(fake.calls.query).toBe(0); // no invoice had a stored version: nothing stale to look for
     expect(fake.calls.firehose).toEqual([40]);
@@ -87,6 +89,37 @@ describe('landing a batch with batched sink calls', () => {
     expect([...fake.table.keys()].filter((k) => k.startsWith('INVOICE#730000|LINES#')).sort()).toEqual(['INVOICE#730000|LINES#0001', 'INVOICE#730000|LINES#0002']);
     expect(fake.header('730000')).toMatchObject({ lineCount: 120, lineItems: 2 });
     expect(fake.calls.query).toBe(1); // only the invoice that had a stored version
+    // The second batch's transaction was cancelled by 730000's stored header: 730002 went in the next one, 730000
+    // through the per-invoice gate.
+    expect(fake.calls.transactions).toEqual([2, 2, 1]);
+    expect(fake.calls.header).toBe(1);
+  });
+
+  it('puts first deliveries\' headers 100 per transaction, and sends each invoice already stored through the per-invoice gate', async () => {
+    const fake = fakeSinks();
+    const stored = new Set([0, 50, 110]);
+    await landInvoices([...stored].map((i) => entry(String(760_000 + i), 3, 100)), fake.sinks);
+    fake.calls.transactions.length = 0;
+    const batch = Array.from({ length: 120 }, (_, i) => entry(String(760_000 + i), 2, 200));
+    const outcomes = await landInvoices(batch, fake.sinks);
+    expect(new Set(Object.values(statuses(outcomes)))).toEqual(new Set(['landed']));
+    // Each call with a stored header is cancelled and goes again without it: 100 -> 98, 20 -> 19.
+    expect(fake.calls.transactions).toEqual([100, 98, 20, 19]);
+    expect(fake.calls.header).toBe(3);
+    expect(fake.calls.query).toBe(3); // the stale lines of the three replaced versions, and only theirs
+    for (const i of [0, 1, 50, 110, 119]) {
+      expect(fake.linesOf(String(760_000 + i))).toEqual([1, 2]);
+      expect(fake.header(String(760_000 + i))).toMatchObject({ version: recordVersion('200') });
+    }
+  });
+
+  it('sends every header of a transaction cancelled for another reason (a concurrent write) through the per-invoice gate', async () => {
+    const fake = fakeSinks({ conflict: () => true });
+    const outcomes = await landInvoices([entry('770000'), entry('770001'), entry('770002')], fake.sinks);
+    expect(statuses(outcomes)).toEqual({ 'seq-770000': 'landed', 'seq-770001': 'landed', 'seq-770002': 'landed' });
+    expect(fake.calls.transactions).toEqual([3]);
+    expect(fake.calls.header).toBe(3);
+    expect(fake.linesOf('770001')).toEqual([1, 2]);
   });
 
   it('writes nothing of an older version, and refuses another store\'s invoice number', async () => {
@@ -105,6 +138,6 @@ describe('landing a batch with batched sink calls', () => {
     const outcomes = await landInvoices([entry('750000'), tooPrecise, entry('750002')], fake.sinks);
     expect(statuses(outcomes)).toEqual({ 'seq-750000': 'landed', 'seq-750001': 'refused', 'seq-750002': 'landed' });
     expect(fake.header('750001')).toBeUndefined();
-    expect(fake.calls.header).toBe(2);
+    expect(fake.calls.transactions).toEqual([2]);
   });
 });

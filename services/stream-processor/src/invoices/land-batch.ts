@@ -8,6 +8,7 @@ import { SINK_RETRY } from './sink-retry';
 import {
   batchWriteOnce,
   MAX_ITEMS_PER_BATCH_WRITE,
+  putFirstHeaders,
   putHeader,
   removeRefusedVersion,
   requestKey,
@@ -43,9 +44,9 @@ export type Outcome =
   | { status: 'failed'; error: Error };
 
 /**
- * Calls in flight at once. The header puts are one call per invoice (a conditional write cannot go in a
- * BatchWriteItem), so a 100-record batch runs them 16 at a time: far under DynamoDB's per-partition limits (each
- * invoice is its own partition) and the SDK's 50 sockets.
+ * Calls in flight at once. The header puts of invoices already stored are one call per invoice (a conditional write
+ * cannot go in a BatchWriteItem), so a 100-record batch of redeliveries runs them 16 at a time: far under DynamoDB's
+ * per-partition limits (each invoice is its own partition) and the SDK's 50 sockets.
  */
 export const HEADER_CONCURRENCY = 16;
 
@@ -72,7 +73,8 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
 /**
  * Lands the valid invoices of one Kinesis batch with batched sink calls, and says what became of each:
  * 1. Each invoice is normalised, its warehouse rows packed and checked (a refusal writes nothing) and its items built.
- * 2. Headers: one conditional put per invoice (newest version wins, one store per invoice number), in parallel.
+ * 2. Headers: those of invoices not stored yet in TransactWriteItems calls of 100 (putFirstHeaders), the rest one
+ *    conditional put per invoice (newest version wins, one store per invoice number), in parallel.
  * 3. An invoice that replaced a stored header has its stored line items listed; those its new version no longer has
  *    are deleted in step 4 (a re-send with fewer lines leaves nothing behind).
  * 4. Line items and deletes of every invoice go in BatchWriteItem calls of 25 across invoices; UnprocessedItems are
@@ -107,9 +109,15 @@ export async function landInvoices(batch: readonly BatchInvoice[], sinks: Invoic
     }
   }
 
-  // 2 and 3. Headers, then what a replaced version leaves behind.
+  // 2 and 3. Headers (first deliveries in transactions, the rest gated one by one), then what a replaced version leaves behind.
   const written: Pending[] = [];
-  await forEachLimited(prepared, concurrency, async (invoice) => {
+  const gated = new Set(await putFirstHeaders(prepared.map((invoice) => invoice.header), sinks.table));
+  for (const invoice of prepared) {
+    if (gated.has(invoice.header)) continue;
+    invoice.requests = invoice.lineItems.map((Item) => ({ PutRequest: { Item } }));
+    written.push(invoice);
+  }
+  await forEachLimited(prepared.filter((invoice) => gated.has(invoice.header)), concurrency, async (invoice) => {
     try {
       const put = await putHeader(invoice.header, invoice.entry.version, sinks.table);
       if (put.status === 'superseded') {

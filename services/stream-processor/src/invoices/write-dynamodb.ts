@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunkWithin, sendUntilAccepted, type RetryPolicy } from '@invoice-pipeline/retry';
 import { ownershipConflict } from '@invoice-pipeline/transactions';
 import { HEADER_SK, LINES_SK_PREFIX } from '@invoice-pipeline/transactions';
@@ -8,6 +8,8 @@ import { isDynamoDbRefusal, SinkRefusedError } from './sink-refusal';
 import { SINK_RETRY } from './sink-retry';
 
 export const MAX_ITEMS_PER_BATCH_WRITE = 25;
+/** Actions one TransactWriteItems call takes (their items together at most 4 MB: headers are well under 1 KB each). */
+export const MAX_ITEMS_PER_TRANSACTION = 100;
 
 export interface DynamoDbTarget {
   dynamodb: Pick<DynamoDBDocumentClient, 'send'>;
@@ -55,6 +57,39 @@ async function whyGateFailed(header: InvoiceItem, target: DynamoDbTarget): Promi
   const conflict = ownershipConflict(stored as { storeId: string } | undefined, { storeId: header.storeId as string, invoiceNo: header.invoiceNo as string });
   if (conflict) throw new SinkRefusedError('DynamoDB', [{ path: 'storeId', message: conflict }]);
   return { status: 'superseded' };
+}
+
+/**
+ * The headers of invoices DynamoDB holds nothing of yet (a first delivery: nearly every invoice), put in one
+ * TransactWriteItems call per 100, each on condition that the invoice has no header: one call where the gate below
+ * costs one per invoice. All or nothing: a stored header cancels its transaction and its cancellation reason names
+ * it, so the others go again in the next call. Resolves to the headers it did not put, for the per-invoice gate
+ * (putHeader), which writes, supersedes or refuses each one: those of invoices that have a header, and every header of
+ * a call that failed otherwise (a conflict with a concurrent write, a refusal, throttling past the SDK's retries, or a
+ * transaction that succeeded but whose reply was lost: the gate then finds the same version and goes on).
+ */
+export async function putFirstHeaders(headers: readonly InvoiceItem[], target: DynamoDbTarget): Promise<InvoiceItem[]> {
+  const left: InvoiceItem[] = [];
+  for (let call of chunkWithin(headers, { maxCount: MAX_ITEMS_PER_TRANSACTION })) {
+    while (call.length > 0) {
+      try {
+        const TransactItems = call.map((Item) => ({ Put: { TableName: target.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' } }));
+        await target.dynamodb.send(new TransactWriteCommand({ TransactItems }));
+        break;
+      } catch (error) {
+        const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        const stored = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+        const onlyStoredHeaders = reasons.length === call.length && reasons.some((_, index) => stored(index)) && reasons.every((reason, index) => stored(index) || reason.Code === 'None');
+        if (!onlyStoredHeaders) {
+          left.push(...call);
+          break;
+        }
+        left.push(...call.filter((_, index) => stored(index)));
+        call = call.filter((_, index) => !stored(index));
+      }
+    }
+  }
+  return left;
 }
 
 export type HeaderWrite = { status: 'written'; previous: Record<string, unknown> | undefined } | { status: 'superseded' };
