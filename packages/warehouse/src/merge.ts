@@ -14,8 +14,15 @@ export interface StagedRows {
   consumed: string[];
 }
 
-/** The stream path's staging table: every row staged so far, emptied by the merge. */
-export const STREAM_STAGED_ROWS: StagedRows = { from: WAREHOUSE_TABLES.staging, consumed: [`DELETE FROM ${WAREHOUSE_TABLES.staging};`] };
+/**
+ * The stream path's staging table: every row staged so far, emptied by the merge. On Postgres by TRUNCATE (the merge
+ * holds the table's lock already): a DELETE leaves dead rows that, with no autovacuum on the embedded warehouse, every
+ * later scan of the table reads again. Redshift keeps the DELETE: its TRUNCATE would commit the transaction half way.
+ */
+export const streamStagedRows = (dialect: WarehouseDialect): StagedRows => ({
+  from: WAREHOUSE_TABLES.staging,
+  consumed: [dialect === 'postgres' ? `TRUNCATE ${WAREHOUSE_TABLES.staging};` : `DELETE FROM ${WAREHOUSE_TABLES.staging};`],
+});
 
 /**
  * The one MERGE, used by every path that loads staged rows: statements that move them into invoice_lines, to run in one
@@ -38,7 +45,7 @@ export const STREAM_STAGED_ROWS: StagedRows = { from: WAREHOUSE_TABLES.staging, 
  * Versions are fixed-width digit strings, so comparing them as text compares the sequence numbers as integers.
  * Valid on Redshift (MERGE from a temporary table, CREATE TEMP TABLE AS, DELETE … USING) and on Postgres 15+.
  */
-export function mergeStagedStatements(dialect: WarehouseDialect, staged: StagedRows = STREAM_STAGED_ROWS): string[] {
+export function mergeStagedStatements(dialect: WarehouseDialect, staged: StagedRows = streamStagedRows(dialect)): string[] {
   const { lines, staging } = WAREHOUSE_TABLES;
   const names = WAREHOUSE_COLUMNS.map((c) => c.name);
   const now = dialect === 'redshift' ? 'GETDATE()' : 'now()';

@@ -5,7 +5,7 @@ import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline
 import { LOADED_PREFIX, loadedKey, loadStagedFiles, STAGED_PREFIX, toWarehouseRow, WAREHOUSE_TABLES, type LoaderSession, type StagedFile } from '@invoice-pipeline/warehouse';
 import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
 import type { Warehouse } from '@invoice-pipeline/warehouse/postgres';
-import { localLoaderSession } from './staged-load';
+import { analyseAsAutovacuum, localLoaderSession } from './staged-load';
 import { startTestWarehouse, warehouseEngines } from './test-warehouse';
 
 /**
@@ -108,5 +108,41 @@ describe.each(warehouseEngines)('loading staged files (%s warehouse)', (engine) 
     expect(await keys(STAGED_PREFIX)).toEqual([]);
     expect(await totals()).toMatchObject({ lines: (afterLoad?.lines ?? 0) + 1 });
     expect(await loadedKeys()).toContain('warehouse/2011/03/04/11/j.gz');
+  });
+
+  it('analyses invoice_lines as autovacuum would, so the planner knows its size (the embedded warehouse has no autovacuum)', async () => {
+    await put('warehouse/2011/03/05/10/k.gz', stagedFile(...Array.from({ length: 40 }, (_, i) => invoice(String(510_000 + i), 5))));
+    expect(await load()).toMatchObject({ loaded: 1 });
+    const [{ rows = 0 } = {}] = await warehouse.query<{ rows: number }>(`SELECT reltuples::int AS rows FROM pg_class WHERE relname = '${WAREHOUSE_TABLES.lines}'`);
+    expect(Number(rows)).toBeGreaterThanOrEqual(200);
+  });
+});
+
+describe('analyseAsAutovacuum', () => {
+  it('runs ANALYZE once more than 50 rows + 10% of the table changed since the last one, as autovacuum does', async () => {
+    const statements: string[] = [];
+    let tableRows = 0;
+    const analyse = analyseAsAutovacuum(
+      {
+        query: async <T>(sql: string) => {
+          statements.push(sql);
+          return [{ rows: tableRows }] as T[];
+        },
+      },
+      'invoice_lines',
+    );
+    const analyses = () => statements.filter((sql) => sql === 'ANALYZE invoice_lines').length;
+    await analyse(50);
+    expect(analyses()).toBe(0);
+    tableRows = 1_000;
+    await analyse(950);
+    expect(analyses()).toBe(1);
+    tableRows = 1_150;
+    await analyse(151); // more than 50 + 100: another
+    expect(analyses()).toBe(2);
+    await analyse(160); // 160 of 50 + 115: not yet
+    expect(analyses()).toBe(2);
+    await analyse(10);
+    expect(analyses()).toBe(3);
   });
 });
