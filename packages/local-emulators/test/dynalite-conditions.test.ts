@@ -1,8 +1,5 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, startDynamoDb, type RunningServer } from '../src';
+import { PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { dynaliteForSuite } from './dynalite-fixture';
 
 /**
  * dynalite is patched (patches/dynalite@4.0.0.patch) to parse a condition expression once per expression text, names
@@ -11,41 +8,24 @@ import { LOCAL_CREDENTIALS, startDynamoDb, type RunningServer } from '../src';
  * type, or an unused value must be judged on what this request sent.
  */
 describe('dynalite condition expressions, parsed once per expression', () => {
-  let dir: string;
-  let server: RunningServer;
-  let client: DynamoDBClient;
   const TableName = 'conditions';
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dynalite-conditions-'));
-    server = await startDynamoDb({ port: 0, dataDir: dir });
-    client = new DynamoDBClient({ endpoint: server.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    await client.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  });
-
-  afterAll(async () => {
-    client?.destroy();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+  const suite = dynaliteForSuite('conditions', {
+    TableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
   });
 
   // The stream processor's header gate: a version replaces only an older or equal one.
   const GATE = '(attribute_not_exists(#version) OR #version <= :version) AND (attribute_not_exists(#store) OR #store = :store)';
   const putVersion = (pk: string, version: number, store: string) =>
-    client.send(
+    suite.client().send(
       new PutItemCommand({
         TableName,
         Item: { pk: { S: pk }, sk: { S: 'header' }, version: { N: String(version) }, storeId: { S: store } },
@@ -67,7 +47,7 @@ describe('dynalite condition expressions, parsed once per expression', () => {
 
   it('the same expression with other attribute names reads the attributes those names give', async () => {
     const put = (name: string, value: string) =>
-      client.send(
+      suite.client().send(
         new PutItemCommand({
           TableName,
           Item: { pk: { S: 'named' }, sk: { S: 'x' }, colour: { S: 'red' }, size: { S: 'big' } },
@@ -84,7 +64,7 @@ describe('dynalite condition expressions, parsed once per expression', () => {
 
   it('a value of another type is checked again (begins_with takes a string, not a number)', async () => {
     const put = (value: AttributeValue) =>
-      client.send(
+      suite.client().send(
         new PutItemCommand({
           TableName,
           Item: { pk: { S: 'typed' }, sk: { S: 'x' } },
@@ -99,7 +79,7 @@ describe('dynalite condition expressions, parsed once per expression', () => {
 
   it('an unused value is refused on a repeated expression too', async () => {
     const put = (values: Record<string, AttributeValue>) =>
-      client.send(new PutItemCommand({ TableName, Item: { pk: { S: 'unused' }, sk: { S: 'x' } }, ConditionExpression: 'attribute_not_exists(sk) OR sk = :sk', ExpressionAttributeValues: values }));
+      suite.client().send(new PutItemCommand({ TableName, Item: { pk: { S: 'unused' }, sk: { S: 'x' } }, ConditionExpression: 'attribute_not_exists(sk) OR sk = :sk', ExpressionAttributeValues: values }));
     await put({ ':sk': { S: 'x' } });
     await put({ ':sk': { S: 'x' } });
     await expect(put({ ':sk': { S: 'x' }, ':spare': { S: 'y' } })).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/unused in expressions: keys: \{:spare\}/) });
@@ -107,7 +87,7 @@ describe('dynalite condition expressions, parsed once per expression', () => {
 
   it('a repeated key condition returns the items of this request\'s key', async () => {
     const query = async (pk: string) =>
-      (await client.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': { S: pk }, ':sk': { S: 'head' } } }))).Items?.map(
+      (await suite.client().send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': { S: pk }, ':sk': { S: 'head' } } }))).Items?.map(
         (item) => item.pk?.S,
       );
     expect(await query('536365')).toEqual(['536365']);
@@ -117,7 +97,7 @@ describe('dynalite condition expressions, parsed once per expression', () => {
 
   it('BETWEEN is judged on its bounds every time (an upper bound below the lower one is an error)', async () => {
     const put = (from: string, to: string) =>
-      client.send(
+      suite.client().send(
         new PutItemCommand({
           TableName,
           Item: { pk: { S: 'between' }, sk: { S: 'x' }, n: { N: '5' } },

@@ -1,6 +1,4 @@
 import {
-  CreateTableCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -8,10 +6,7 @@ import {
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, startDynamoDb, type RunningServer } from '../src';
+import { dynaliteForSuite } from './dynalite-fixture';
 
 /**
  * dynalite has no TransactWriteItems; the patch (patches/dynalite@4.0.0.patch) adds it with Put, Delete and
@@ -20,40 +15,23 @@ import { LOCAL_CREDENTIALS, startDynamoDb, type RunningServer } from '../src';
  * kept as single-item writes keep them.
  */
 describe('dynalite TransactWriteItems', () => {
-  let dir: string;
-  let server: RunningServer;
-  let client: DynamoDBClient;
   const TableName = 'transactions';
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dynalite-transactions-'));
-    server = await startDynamoDb({ port: 0, dataDir: dir });
-    client = new DynamoDBClient({ endpoint: server.endpoint, region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    await client.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'customer', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [{ IndexName: 'byCustomer', KeySchema: [{ AttributeName: 'customer', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-      }),
-    );
-  });
-
-  afterAll(async () => {
-    client?.destroy();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+  const suite = dynaliteForSuite('transactions', {
+    TableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'customer', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [{ IndexName: 'byCustomer', KeySchema: [{ AttributeName: 'customer', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
   });
 
   const item = (pk: string, extra: Record<string, string> = {}) => Object.fromEntries(Object.entries({ pk, ...extra }).map(([name, value]) => [name, { S: value }]));
   const firstPut = (pk: string, extra?: Record<string, string>): TransactWriteItem => ({
     Put: { TableName, Item: item(pk, extra), ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
   });
-  const stored = async (pk: string) => (await client.send(new GetItemCommand({ TableName, Key: item(pk), ConsistentRead: true }))).Item;
+  const stored = async (pk: string) => (await suite.client().send(new GetItemCommand({ TableName, Key: item(pk), ConsistentRead: true }))).Item;
   const cancelled = (promise: Promise<unknown>) =>
     promise.then(
       () => {
@@ -66,15 +44,15 @@ describe('dynalite TransactWriteItems', () => {
     );
 
   it('writes every item when every condition holds, and keeps the indexes', async () => {
-    await client.send(new TransactWriteItemsCommand({ TransactItems: [firstPut('a1', { customer: 'c1' }), firstPut('a2', { customer: 'c1' })] }));
+    await suite.client().send(new TransactWriteItemsCommand({ TransactItems: [firstPut('a1', { customer: 'c1' }), firstPut('a2', { customer: 'c1' })] }));
     expect(await stored('a1')).toEqual(item('a1', { customer: 'c1' }));
-    const { Items = [] } = await client.send(new QueryCommand({ TableName, IndexName: 'byCustomer', KeyConditionExpression: 'customer = :c', ExpressionAttributeValues: { ':c': { S: 'c1' } } }));
+    const { Items = [] } = await suite.client().send(new QueryCommand({ TableName, IndexName: 'byCustomer', KeyConditionExpression: 'customer = :c', ExpressionAttributeValues: { ':c': { S: 'c1' } } }));
     expect(Items.map((found) => found.pk?.S).sort()).toEqual(['a1', 'a2']);
   });
 
   it('writes nothing when one condition fails, and names it in request order with the stored item', async () => {
-    await client.send(new PutItemCommand({ TableName, Item: item('b2', { note: 'there first' }) }));
-    const reasons = await cancelled(client.send(new TransactWriteItemsCommand({ TransactItems: [firstPut('b1'), firstPut('b2'), firstPut('b3')] })));
+    await suite.client().send(new PutItemCommand({ TableName, Item: item('b2', { note: 'there first' }) }));
+    const reasons = await cancelled(suite.client().send(new TransactWriteItemsCommand({ TransactItems: [firstPut('b1'), firstPut('b2'), firstPut('b3')] })));
     expect(reasons.map((reason) => reason.Code)).toEqual(['None', 'ConditionalCheckFailed', 'None']);
     expect(reasons[1]?.Item).toEqual(item('b2', { note: 'there first' }));
     expect(await stored('b1')).toBeUndefined();
@@ -82,21 +60,21 @@ describe('dynalite TransactWriteItems', () => {
   });
 
   it('deletes and checks conditions on other items in the same transaction', async () => {
-    await client.send(new PutItemCommand({ TableName, Item: item('c1', { state: 'old' }) }));
-    await client.send(new PutItemCommand({ TableName, Item: item('c2', { state: 'guard' }) }));
+    await suite.client().send(new PutItemCommand({ TableName, Item: item('c1', { state: 'old' }) }));
+    await suite.client().send(new PutItemCommand({ TableName, Item: item('c2', { state: 'guard' }) }));
     const guard = (state: string): TransactWriteItem => ({
       ConditionCheck: { TableName, Key: item('c2'), ConditionExpression: '#state = :state', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':state': { S: state } } },
     });
-    const reasons = await cancelled(client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName, Key: item('c1') } }, guard('other')] })));
+    const reasons = await cancelled(suite.client().send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName, Key: item('c1') } }, guard('other')] })));
     expect(reasons.map((reason) => reason.Code)).toEqual(['None', 'ConditionalCheckFailed']);
     expect(await stored('c1')).toBeDefined();
-    await client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName, Key: item('c1') } }, guard('guard')] }));
+    await suite.client().send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName, Key: item('c1') } }, guard('guard')] }));
     expect(await stored('c1')).toBeUndefined();
     expect(await stored('c2')).toBeDefined();
   });
 
   it('lets exactly one of many concurrent transactions on one item win, and only its other writes land', async () => {
-    const racers = Array.from({ length: 20 }, (_, index) => client.send(new TransactWriteItemsCommand({ TransactItems: [firstPut('d-shared'), firstPut(`d-own-${index}`)] })));
+    const racers = Array.from({ length: 20 }, (_, index) => suite.client().send(new TransactWriteItemsCommand({ TransactItems: [firstPut('d-shared'), firstPut(`d-own-${index}`)] })));
     const results = await Promise.allSettled(racers);
     const winners = results.flatMap((result, index) => (result.status === 'fulfilled' ? [index] : []));
     expect(winners).toHaveLength(1);
@@ -106,12 +84,12 @@ describe('dynalite TransactWriteItems', () => {
   });
 
   it('refuses two actions on one item and the Update action it does not emulate, with a ValidationException', async () => {
-    await expect(client.send(new TransactWriteItemsCommand({ TransactItems: [firstPut('e1'), firstPut('e1')] }))).rejects.toMatchObject({
+    await expect(suite.client().send(new TransactWriteItemsCommand({ TransactItems: [firstPut('e1'), firstPut('e1')] }))).rejects.toMatchObject({
       name: 'ValidationException',
       message: expect.stringContaining('multiple operations on one item'),
     });
     await expect(
-      client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: { TableName, Key: item('e2'), UpdateExpression: 'SET #n = :v', ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':v': { S: 'x' } } } }] })),
+      suite.client().send(new TransactWriteItemsCommand({ TransactItems: [{ Update: { TableName, Key: item('e2'), UpdateExpression: 'SET #n = :v', ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':v': { S: 'x' } } } }] })),
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('not supported') });
     expect(await stored('e1')).toBeUndefined();
   });
