@@ -39,8 +39,8 @@ async function warehouseRowsCsv(dump: string, dir: string): Promise<Buffer> {
 
 /**
  * The batch path's load of a dump: the whole dataset as one CSV file (a slice in smoke runs) loaded by the local
- * Glue job's load (`loadDumpFile`: header check, the Spark SQL transform on DuckDB, staging COPY, segments and the
- * one MERGE) into an empty embedded warehouse, then loaded again (changes nothing). Ceiling: the warehouse engine's
+ * Glue job's load (`loadDumpFile`: header check, the Spark SQL transform on DuckDB, segments, a COPY of the lines of
+ * invoices the warehouse has nothing of, the others staged and MERGEd) into an empty embedded warehouse, then loaded again (changes nothing). Ceiling: the warehouse engine's
  * own bulk load of the same lines, one COPY into a table shaped like invoice_lines (its key and indexes), same
  * warehouse, same run. The S3 upload, trigger and job run around the load are left out (batch-path.test.ts covers them).
  */
@@ -60,7 +60,7 @@ export const batchPath: Bench = {
       const loadMs = performance.now() - started;
       const loaded = await readWarehouseTotals(warehouse);
       const reconciled = loaded.lines === source.lines && loaded.invoices === source.invoices && loaded.revenue === source.revenue && first.rowsRejected === 0;
-      log(`batch path: ${grouped(first.linesLoaded)} lines in ${(loadMs / 1000).toFixed(1)} s (transform ${(first.timings.transformMs / 1000).toFixed(1)} s, staging and merge ${(first.timings.loadMs / 1000).toFixed(1)} s); ${reconciled ? 'reconciled' : 'NOT reconciled'}; loading it again`);
+      log(`batch path: ${grouped(first.linesLoaded)} lines in ${(loadMs / 1000).toFixed(1)} s (transform ${(first.timings.transformMs / 1000).toFixed(1)} s, warehouse ${(first.timings.loadMs / 1000).toFixed(1)} s); ${reconciled ? 'reconciled' : 'NOT reconciled'}; loading it again`);
       started = performance.now();
       await loadDumpFile({ path: dump, sourceFile, warehouse });
       const reloadMs = performance.now() - started;
@@ -85,7 +85,7 @@ export const batchPath: Bench = {
           value: rate,
           unit: 'rows/s',
           better: 'higher',
-          detail: `${grouped(first.linesLoaded)} lines in ${(loadMs / 1000).toFixed(1)} s (transform ${(first.timings.transformMs / 1000).toFixed(1)} s, staging + merge ${(first.timings.loadMs / 1000).toFixed(1)} s); ${reconciled ? 'reconciled with the source' : 'NOT reconciled'}`,
+          detail: `${grouped(first.linesLoaded)} lines in ${(loadMs / 1000).toFixed(1)} s (transform ${(first.timings.transformMs / 1000).toFixed(1)} s, warehouse ${(first.timings.loadMs / 1000).toFixed(1)} s); ${reconciled ? 'reconciled with the source' : 'NOT reconciled'}`,
           ceiling: { label: 'COPY of the same lines', value: ceilingRate, detail: `${grouped(Number(copied))} lines in ${(ceilingMs / 1000).toFixed(1)} s` },
           target: { text: '>= 1/2 of COPY', met: rate >= ceilingRate / 2 },
         },

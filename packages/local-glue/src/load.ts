@@ -58,14 +58,14 @@ export interface DumpLoadReport {
   /** Exact revenue of the loaded lines, 3 decimals. */
   revenue: string;
   badRows: BadRow[];
-  /** Time spent in the crawler step and transform, and in staging + merge (ms). */
+  /** Time spent in the crawler step and transform, and in the warehouse (COPY, staging and merge) (ms). */
   timings: { transformMs: number; loadMs: number };
 }
 
 /**
  * What the Glue job does for one dump file, offline: the crawler's header check, the Spark SQL transform (on
- * DuckDB), then staging of the file's lines (after removing any a failed run left) and the merge of exactly that
- * file in one transaction. Loading the same file again changes nothing.
+ * DuckDB), then the load of exactly that file (after removing any lines a failed run left staged): its fresh invoices
+ * inserted, the others staged and merged (mergeBatchFileStatements). Loading the same file again changes nothing.
  */
 export async function loadDumpFile(options: LoadDumpOptions): Promise<DumpLoadReport> {
   const file = options.sourceFile ?? basename(options.path);
