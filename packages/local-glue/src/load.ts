@@ -6,6 +6,7 @@ import {
   batchFileLockStatements,
   batchFileReplaceStatements,
   BATCH_FILE_INVOICES,
+  BATCH_FRESH_TABLE,
   BATCH_SOURCE_COLUMNS,
   BATCH_STAGING_COLUMNS,
   BATCH_TABLES,
@@ -30,6 +31,30 @@ export interface BatchWarehouse {
   readonly copyCsv?: (table: string, columns: readonly string[], csv: Uint8Array) => Promise<void>;
   transaction?<T>(work: (tx: BatchTransaction) => Promise<T>): Promise<T>;
   runStatements(statements: readonly string[]): Promise<void>;
+}
+
+/**
+ * Runs `copy` (a bulk load of `rows` rows into `table`) with the table's indexes built afterwards instead of kept up row
+ * by row, when the load is at least as large as the table (Postgres's own advice for populating a table: "drop the
+ * indexes, load the table, and then recreate the indexes"). The whole-dataset dump into an empty warehouse: COPY with
+ * the key and two indexes 7.4-8.5 s, without them 3.8-3.9 s plus 1.4-1.6 s to build them. The definitions are read from
+ * the catalog, so the migrations stay their one home; all of it is one transaction (a failure leaves every index as it
+ * was), and the table is locked meanwhile (readers wait for the load, as they would for its COPY to commit).
+ */
+async function copyWithIndexesRebuilt(tx: BatchTransaction, table: string, rows: number, copy: () => Promise<void>): Promise<void> {
+  const [{ lines = 0 } = {}] = await tx.query<{ lines: number }>(`SELECT count(*)::int AS lines FROM ${table}`);
+  if (rows < Math.max(1, Number(lines))) return copy();
+  const key = await tx.query<{ name: string; definition: string }>(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype = 'p'`,
+  );
+  const indexes = await tx.query<{ name: string; definition: string }>(
+    `SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema() AND tablename = '${table}' AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = '${table}'::regclass)`,
+  );
+  for (const { name } of indexes) await tx.query(`DROP INDEX ${name}`);
+  for (const { name } of key) await tx.query(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`);
+  await copy();
+  for (const { name, definition } of key) await tx.query(`ALTER TABLE ${table} ADD CONSTRAINT ${name} ${definition}`);
+  for (const { definition } of indexes) await tx.query(definition);
 }
 
 /** Columns of a fresh invoice's lines COPYed into invoice_lines: line_no is line_in_file, record_version its default (''). */
@@ -100,9 +125,10 @@ export async function loadDumpFile(options: LoadDumpOptions): Promise<DumpLoadRe
           await copy(BATCH_FILE_INVOICES.table, BATCH_FILE_INVOICES.columns);
           for (const statement of [`ANALYZE ${BATCH_FILE_INVOICES.table};`, ...freshBatchInvoicesStatements('postgres', file, BATCH_FILE_INVOICES.table)]) await tx.query(statement);
           const heldBack = (await tx.query<{ invoice_no: string }>(BATCH_FILE_INVOICES.notFresh)).map((row) => row.invoice_no);
+          const [{ lines: freshLines = 0 } = {}] = await tx.query<{ lines: number }>(`SELECT coalesce(sum(line_count), 0)::int AS lines FROM ${BATCH_FRESH_TABLE};`);
           await transform.holdBack(heldBack);
           await transform.writeLinesCsv(csv, FRESH_COLUMNS, { as: { line_no: 'line_in_file' }, invoices: 'not held back' });
-          await copy(WAREHOUSE_TABLES.lines, FRESH_COLUMNS);
+          await copyWithIndexesRebuilt(tx, WAREHOUSE_TABLES.lines, Number(freshLines), () => copy(WAREHOUSE_TABLES.lines, FRESH_COLUMNS));
           if (heldBack.length > 0) {
             await transform.writeLinesCsv(csv, columns, { invoices: 'held back' });
             await copy(BATCH_TABLES.staging, columns);

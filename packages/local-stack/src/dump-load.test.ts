@@ -206,6 +206,17 @@ describe('loading dumps into the warehouse (local Glue on the embedded warehouse
     ]);
   }, 60_000);
 
+  it('builds invoice_lines\' key and indexes after a load larger than the table, exactly as the migrations define them', async () => {
+    const indexes = () => warehouse.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = '${WAREHOUSE_TABLES.lines}' ORDER BY indexname`);
+    const before = await indexes();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const path = await files.write('rebuilt.csv', dump(row('580001', 'A', 1, '1.00'), row('580001', 'B', 2, '2.00'), row('580002', 'C', 3, '3.00')));
+    expect((await loadDumpFile({ path, sourceFile: 'incoming/rebuilt.csv', warehouse })).linesLoaded).toBe(3);
+    expect(await indexes()).toEqual(before);
+    // The key holds again: a second copy of a landed line is refused.
+    await expect(warehouse.query(`INSERT INTO ${WAREHOUSE_TABLES.lines} SELECT * FROM ${WAREHOUSE_TABLES.lines} WHERE invoice_no = '580001' AND line_no = 1`)).rejects.toThrow(/duplicate key/);
+  });
+
   it('refuses a dump with a drifted header, with the reason, and loads nothing of it', async () => {
     const path = await files.write('drift.csv', dump(row('536365', 'A', 1, '1.5')).replace('CustomerID', 'Customer ID'));
     await expect(loadDumpFile({ path, warehouse })).rejects.toThrow(DumpRefused);
