@@ -42,8 +42,10 @@ export interface BatchWarehouse {
  * was), and the table is locked meanwhile (readers wait for the load, as they would for its COPY to commit).
  */
 async function copyWithIndexesRebuilt(tx: BatchTransaction, table: string, rows: number, copy: () => Promise<void>): Promise<void> {
-  const [{ lines = 0 } = {}] = await tx.query<{ lines: number }>(`SELECT count(*)::int AS lines FROM ${table}`);
-  if (rows < Math.max(1, Number(lines))) return copy();
+  if (rows === 0) return copy();
+  // Counted only as far as the decision needs: the table may hold far more lines than the dump.
+  const [{ lines = 0 } = {}] = await tx.query<{ lines: number }>(`SELECT count(*)::int AS lines FROM (SELECT 1 FROM ${table} LIMIT ${rows + 1}) counted`);
+  if (Number(lines) > rows) return copy();
   const key = await tx.query<{ name: string; definition: string }>(
     `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype = 'p'`,
   );

@@ -59,7 +59,7 @@ export async function readCompose(root = REPO_ROOT): Promise<ComposeService[]> {
 const printed = new Map<string, Promise<ServiceDefinition>>();
 
 /** Where printed configurations are kept between runs (`LOCAL_STACK_PRINT_CACHE=off`: never read nor written). */
-export const PRINT_CACHE_DIR = resolve(REPO_ROOT, 'node_modules/.cache/invoice-pipeline/sls-print');
+const PRINT_CACHE_DIR = resolve(REPO_ROOT, 'node_modules/.cache/invoice-pipeline/sls-print');
 /** Folders of a service that `sls print` never reads: dependencies, build output, handler code, tests, sample events. */
 const NOT_PRINT_INPUTS = new Set(['node_modules', '.esbuild', '.serverless', '.build', 'src', 'test', 'events']);
 
