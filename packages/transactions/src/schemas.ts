@@ -63,6 +63,9 @@ function storableText(maxBytes: number) {
 /** ASCII without NUL: one byte a character, storable everywhere (nearly every real value; checked first for speed). */
 const PLAIN_ASCII = /^[\x01-\x7f]*$/;
 
+/** The largest line total the warehouse's line_total column holds, in thousandths (computed once, not per line). */
+const LINE_TOTAL_MAX_MILLIS = maxMillis(WAREHOUSE_TYPES.lineTotal);
+
 /** One line of an invoice as a POS sends it. */
 export const InvoiceLine = z
   .object({
@@ -85,7 +88,7 @@ export const InvoiceLine = z
     // Refinements run even when a field is already wrong; check only a well-formed pair.
     if (typeof line.unitPrice !== 'string' || !PRICE_PATTERN.test(line.unitPrice) || !Number.isSafeInteger(line.quantity)) return;
     const price = parseMillis(line.unitPrice) as bigint;
-    const limit = maxMillis(WAREHOUSE_TYPES.lineTotal);
+    const limit = LINE_TOTAL_MAX_MILLIS;
     const total = BigInt(line.quantity) * price;
     if (total > limit || total < -limit) {
       ctx.addIssue({

@@ -23,11 +23,16 @@ export class Tally {
   add(line: Pick<NormalisedLine, 'invoiceNo' | 'invoiceType' | 'lineTotal'>): void {
     const total = parseMillis(line.lineTotal);
     if (total === undefined) throw new RangeError(`line ${line.invoiceNo}: lineTotal is not exact: ${line.lineTotal}`);
-    this.invoiceNos.add(line.invoiceNo);
-    this.lines += 1;
-    this.revenue += total;
-    this.byType[line.invoiceType].lines += 1;
-    this.byType[line.invoiceType].revenue += total;
+    this.addLines(line.invoiceNo, line.invoiceType, 1, total);
+  }
+
+  /** Adds `lines` lines of one invoice whose line totals sum to `millis` thousandths (the same as adding each line). */
+  addLines(invoiceNo: string, invoiceType: InvoiceType, lines: number, millis: bigint): void {
+    this.invoiceNos.add(invoiceNo);
+    this.lines += lines;
+    this.revenue += millis;
+    this.byType[invoiceType].lines += lines;
+    this.byType[invoiceType].revenue += millis;
   }
 
   addAll(lines: Iterable<Pick<NormalisedLine, 'invoiceNo' | 'invoiceType' | 'lineTotal'>>): this {
