@@ -19,6 +19,11 @@ describe("COPY … FORMAT AS JSON 'auto'", () => {
     expect(row).toEqual({ price: '2.550', qty: 6, big: '12345678901234567890', neg: -0.5 });
   });
 
+  it('reads an object without a top-level number as JSON.parse does, and the next one with a number exactly', () => {
+    const text = '{"s":"2.550","n":{"p":2.550},"l":[1.10]}{"s":"x","p":2.550}';
+    expect(parseJsonObjects(text)).toEqual([{ s: '2.550', n: { p: 2.55 }, l: [1.1] }, { s: 'x', p: '2.550' }]);
+  });
+
   it.each([
     ['a top-level array', '[{"a":1}]'],
     ['a truncated object', '{"a":1}{"a":'],

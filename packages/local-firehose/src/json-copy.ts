@@ -72,6 +72,8 @@ function toRow(objectText: string): JsonRow {
   const parsed: unknown = JSON.parse(objectText);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SyntaxError('Expected a JSON object');
   const row = parsed as JsonRow;
+  // Only a number needs its literal text: an object without one at the top (an invoice) is not read a second time.
+  if (!Object.values(row).some((value) => typeof value === 'number')) return row;
   for (const [key, raw] of rawMembers(objectText)) {
     const value = row[key];
     if (typeof value === 'number') row[key] = exactNumber(raw, value);
