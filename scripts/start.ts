@@ -198,6 +198,7 @@ async function main(): Promise<number> {
     console.log(`stream processed, Firehose delivered and warehouse merged ${seconds(settleStarted)} after the replay`);
 
     const outputs = stageOutputs(endpoints);
+    const readStarted = performance.now();
     const [stream, dynamodb, archive, warehouse, badRecords] = await Promise.all([
       readStreamTotals(pipeline.stack.clients.kinesis, outputs.streamName),
       readDynamoDbTotals(pipeline.stack.clients.dynamodb, outputs.tableName),
@@ -205,6 +206,7 @@ async function main(): Promise<number> {
       readWarehouseTotals(pipeline.stack.warehouse),
       countBadRecords(pipeline.stack.clients.s3, outputs.archiveBucket),
     ]);
+    console.log(`every sink read back (stream, DynamoDB, raw archive, warehouse, bad records) in ${seconds(readStarted)}`);
     // The reference is what the source holds, as read and accepted by the replay (which accounts for every row).
     const reference = replayed.totals;
     const dumpOwnTotals = await dumpTotals; // the union is whole once the dump's lines are in

@@ -1,12 +1,12 @@
-import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, normaliseInvoice, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, lineTotalMillis, parseInvoice, parseMillis, S3_PREFIXES, type Invoice, type InvoiceType, type NormalisedLine } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
-import { readStreamRecords } from '@invoice-pipeline/local-emulators';
+import { streamRecordPages } from '@invoice-pipeline/local-emulators';
 import { parseJsonObjects } from '@invoice-pipeline/local-firehose';
 import type { Warehouse } from './warehouse';
 
@@ -43,16 +43,53 @@ export class KeyedTally {
   }
 }
 
-/** Tally of invoices, deduplicated on (invoiceNo, lineNo) as the keyed sinks would. */
-function tallyInvoices(payloads: unknown[]): SinkTotals {
-  const tally = new KeyedTally();
-  let invalidRecords = 0;
-  for (const payload of payloads) {
-    const parsed = parseInvoice(payload);
-    if (parsed.ok) tally.add(normaliseInvoice(parsed.value));
-    else invalidRecords += 1;
+/**
+ * Totals of whole invoices as the keyed sinks hold them: each (invoiceNo, lineNo) once, the first time it is seen;
+ * `repeated` counts the others. The same as KeyedTally over normaliseInvoice's lines, without building each line: a
+ * line's number is its 1-based position (normaliseInvoice), so the keys seen of an invoice are always 1..(the most lines
+ * it came with), one count per invoice; and a line's total is summed as the exact thousandths normaliseInvoice formats
+ * (lineTotalMillis) and Tally would parse back.
+ */
+export class InvoiceTally {
+  private readonly tally = new Tally();
+  private readonly linesSeen = new Map<string, number>();
+  repeated = 0;
+
+  add(invoice: Pick<Invoice, 'invoiceNo' | 'lines'>): void {
+    const seen = this.linesSeen.get(invoice.invoiceNo) ?? 0;
+    const count = invoice.lines.length;
+    this.repeated += Math.min(seen, count);
+    if (count <= seen) return;
+    let millis = 0n;
+    for (let index = seen; index < count; index += 1) {
+      const line = invoice.lines[index] as Invoice['lines'][number];
+      millis += lineTotalMillis(line.quantity, line.unitPrice);
+    }
+    this.tally.addLines(invoice.invoiceNo, invoiceTypeOf(invoice.invoiceNo), count - seen, millis);
+    this.linesSeen.set(invoice.invoiceNo, count);
   }
-  return { ...tally.totals(), records: payloads.length, duplicateLines: tally.repeated, invalidRecords };
+
+  totals(): Totals {
+    return this.tally.totals();
+  }
+}
+
+/** Records as sent (stream, archive): each validated as the stream processor would, valid ones tallied per invoice. */
+class RecordTally {
+  private readonly invoices = new InvoiceTally();
+  private records = 0;
+  private invalidRecords = 0;
+
+  add(payload: unknown): void {
+    this.records += 1;
+    const parsed = parseInvoice(payload);
+    if (parsed.ok) this.invoices.add(parsed.value);
+    else this.invalidRecords += 1;
+  }
+
+  totals(): SinkTotals {
+    return { ...this.invoices.totals(), records: this.records, duplicateLines: this.invoices.repeated, invalidRecords: this.invalidRecords };
+  }
 }
 
 function parseOrKeep(text: string): unknown {
@@ -63,52 +100,117 @@ function parseOrKeep(text: string): unknown {
   }
 }
 
-/** Every record of the stream, from the trim horizon. */
+/** Every record of the stream, from the trim horizon, tallied a page at a time (the next page is on its way meanwhile). */
 export async function readStreamTotals(kinesis: KinesisClient, streamName: string): Promise<SinkTotals> {
-  return tallyInvoices((await readStreamRecords(kinesis, streamName)).map((record) => parseOrKeep(record.data)));
+  const tally = new RecordTally();
+  for await (const page of streamRecordPages(kinesis, streamName)) for (const record of page) tally.add(parseOrKeep(record.data));
+  return tally.totals();
 }
 
-async function readObjects(s3: S3Client, bucket: string, prefix: string): Promise<Buffer[]> {
-  const bodies: Buffer[] = [];
+/** Keys under `prefix`, in key order (the listing's). */
+async function* objectKeys(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<string> {
   let ContinuationToken: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-    for (const object of page.Contents ?? []) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      const bytes = Buffer.from(await (got.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
-      bodies.push(isGzipStart(bytes) ? gunzipSync(bytes) : bytes);
-    }
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
-  return bodies;
+}
+
+/** GETs at most this many objects ahead of the one being read. */
+const OBJECTS_AHEAD = 4;
+
+/** The body of every object under `prefix`, gunzipped, in key order, with the next few GETs in flight meanwhile. */
+async function* objectBodies(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<Buffer> {
+  const get = (Key: string) => {
+    const body = s3.send(new GetObjectCommand({ Bucket: bucket, Key })).then(async (got) => {
+      const bytes = Buffer.from(await (got.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
+      return isGzipStart(bytes) ? gunzipSync(bytes) : bytes;
+    });
+    body.catch(() => undefined); // awaited in order below; one that fails while an earlier is read must not go unhandled
+    return body;
+  };
+  const pending: Array<Promise<Buffer>> = [];
+  for await (const key of objectKeys(s3, bucket, prefix)) {
+    pending.push(get(key));
+    if (pending.length > OBJECTS_AHEAD) yield await (pending.shift() as Promise<Buffer>);
+  }
+  while (pending.length) yield await (pending.shift() as Promise<Buffer>);
 }
 
 /** The raw archive: Firehose concatenates records as sent, so the objects are JSON invoices back to back. */
 export async function readArchiveTotals(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.raw): Promise<SinkTotals> {
-  const payloads = (await readObjects(s3, bucket, prefix)).flatMap((body) => parseJsonObjects(body.toString('utf8')));
-  return tallyInvoices(payloads);
+  const tally = new RecordTally();
+  for await (const body of objectBodies(s3, bucket, prefix)) for (const payload of parseJsonObjects(body.toString('utf8'))) tally.add(payload);
+  return tally.totals();
 }
 
-/** Bad records set aside by the stream processor, one object each. */
+/** Bad records set aside by the stream processor, one object each (counted from the listing). */
 export async function countBadRecords(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.badRows): Promise<number> {
-  return (await readObjects(s3, bucket, prefix)).length;
+  const keys: string[] = [];
+  for await (const key of objectKeys(s3, bucket, prefix)) keys.push(key);
+  return keys.length;
+}
+
+/** Scan segments read at once: dynalite serves one page while this process adds up another. */
+export const SCAN_SEGMENTS = 4;
+/**
+ * Line totals asked of each LINES# item (the stream processor packs 100 lines an item, see its dynamodb-items.ts): a
+ * projection of only what the tally needs, about a seventh of each line's bytes. One more is asked, so an item with more
+ * lines than that shows it, and is read whole instead.
+ */
+const PROJECTED_LINES = 100;
+const PROJECTION = {
+  ProjectionExpression: ['#pk', '#sk', ...Array.from({ length: PROJECTED_LINES + 1 }, (_, index) => `#lines[${index}].#lineTotal`)].join(', '),
+  ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#lines': 'lines', '#lineTotal': 'lineTotal' },
+};
+
+type InvoiceTableItem = { pk: string; sk: string; lines?: Array<{ lineTotal: { value: string } }> };
+const unmarshallItem = (raw: Record<string, AttributeValue>) => unmarshall(raw, { wrapNumbers: true }) as InvoiceTableItem;
+
+export interface ScanOptions {
+  /** Parallel scan segments (TotalSegments); 1: one sequential Scan. */
+  segments?: number;
+  /** Items per Scan call (Limit); default: DynamoDB's 1 MB pages. */
+  pageLimit?: number;
 }
 
 /** The invoice table: every line of every LINES# item (headers carry counts, lines carry the amounts). */
-export async function readDynamoDbTotals(dynamodb: DynamoDBClient, tableName: string): Promise<SinkTotals> {
+export async function readDynamoDbTotals(dynamodb: DynamoDBClient, tableName: string, options: ScanOptions = {}): Promise<SinkTotals> {
+  const { segments = SCAN_SEGMENTS, pageLimit } = options;
   const tally = new Tally();
   let headers = 0;
-  let ExclusiveStartKey: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
-    for (const raw of page.Items ?? []) {
-      const item = unmarshall(raw, { wrapNumbers: true }) as { pk: string; sk: string; lines?: Array<{ lineTotal: { value: string } }> };
-      if (item.sk === HEADER_SK) headers += 1;
-      const invoiceNo = invoiceNoOfKey(item.pk);
-      for (const line of item.lines ?? []) tally.add({ invoiceNo, invoiceType: invoiceTypeOf(invoiceNo), lineTotal: line.lineTotal.value });
+  const addItem = (item: InvoiceTableItem) => {
+    if (item.sk === HEADER_SK) headers += 1;
+    if (!item.lines?.length) return;
+    const invoiceNo = invoiceNoOfKey(item.pk);
+    let millis = 0n;
+    for (const line of item.lines) {
+      const total = parseMillis(line.lineTotal.value);
+      if (total === undefined) throw new RangeError(`line ${invoiceNo}: lineTotal is not exact: ${line.lineTotal.value}`);
+      millis += total;
     }
-    ExclusiveStartKey = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (ExclusiveStartKey);
+    tally.addLines(invoiceNo, invoiceTypeOf(invoiceNo), item.lines.length, millis);
+  };
+  const readWhole = async ({ pk, sk }: InvoiceTableItem) => {
+    const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
+    if (!Item) throw new Error(`${tableName}: item ${pk} ${sk} was scanned but is gone`);
+    return unmarshallItem(Item);
+  };
+  const scanSegment = async (segment: number) => {
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamodb.send(
+        new ScanCommand({ TableName: tableName, ExclusiveStartKey, Limit: pageLimit, ...PROJECTION, ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}) }),
+      );
+      for (const raw of page.Items ?? []) {
+        const item = unmarshallItem(raw);
+        addItem(item.lines && item.lines.length > PROJECTED_LINES ? await readWhole(item) : item);
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  };
+  await Promise.all(Array.from({ length: segments }, (_, segment) => scanSegment(segment)));
   const totals = tally.totals();
   return { ...totals, records: headers };
 }
