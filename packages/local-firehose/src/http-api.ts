@@ -26,7 +26,7 @@ export interface FirehoseBackend {
   deleteDeliveryStream(name: string): Promise<void>;
   describeDeliveryStream(name: string): ReturnType<typeof describeDeliveryStream>;
   listDeliveryStreams(type?: DeliveryStreamType): string[];
-  putRecords(name: string, records: readonly Buffer[]): { results: PutRecordResult[]; encrypted: boolean };
+  putRecords(name: string, records: readonly Buffer[]): Promise<{ results: PutRecordResult[]; encrypted: boolean }>;
 }
 
 type Input = Record<string, unknown>;
@@ -58,10 +58,10 @@ function recordData(record: unknown, path: string): Buffer {
 }
 
 const operations: Record<string, Operation> = {
-  PutRecord(backend, input) {
+  async PutRecord(backend, input) {
     const name = deliveryStreamName(input);
     const data = recordData(input.Record, 'record');
-    const { results, encrypted } = backend.putRecords(name, [data]);
+    const { results, encrypted } = await backend.putRecords(name, [data]);
     const [result] = results;
     if (!result || !('RecordId' in result)) {
       throw new FirehoseError(result?.ErrorCode === 'InternalFailure' ? 'InternalFailure' : 'ServiceUnavailableException', result?.ErrorMessage ?? 'Slow down.');
@@ -69,7 +69,7 @@ const operations: Record<string, Operation> = {
     return { RecordId: result.RecordId, Encrypted: encrypted };
   },
 
-  PutRecordBatch(backend, input) {
+  async PutRecordBatch(backend, input) {
     const name = deliveryStreamName(input);
     const records = input.Records;
     if (!Array.isArray(records)) throw validationError('records', 'Member must not be null', 'null ');
@@ -78,7 +78,7 @@ const operations: Record<string, Operation> = {
     const data = records.map((record, index) => recordData(record, `records.${index + 1}.member`));
     const total = data.reduce((sum, bytes) => sum + bytes.length, 0);
     if (total > maxBatchBytes) throw invalidArgument(`Records size ${total} bytes exceeds the 4 MiB limit of a PutRecordBatch call.`);
-    const { results, encrypted } = backend.putRecords(name, data);
+    const { results, encrypted } = await backend.putRecords(name, data);
     const failedPutCount = results.filter((result) => 'ErrorCode' in result).length;
     return { FailedPutCount: failedPutCount, Encrypted: encrypted, RequestResponses: results };
   },

@@ -15,7 +15,8 @@ export interface KinesisSourceOptions {
   /** Where shards present at start are read from; shards that appear later (resharding) are read from their start. */
   startingPosition: StartingPosition;
   pollIntervalMs: number;
-  onRecords: (records: FirehoseRecord[]) => void;
+  /** Takes records read from a shard; the checkpoint moves past them once it resolves. */
+  onRecords: (records: FirehoseRecord[]) => void | Promise<void>;
   onError: (error: unknown) => void;
   /** Last sequence number handed over per shard, from before a restart: those shards resume right after it. */
   checkpoints?: Readonly<Record<string, string>>;
@@ -92,7 +93,7 @@ export async function startKinesisSource(options: KinesisSourceOptions): Promise
         });
         const records = response.Records ?? [];
         if (records.length > 0) {
-          options.onRecords(
+          await options.onRecords(
             records.map((record) => ({ data: Buffer.from(record.Data ?? new Uint8Array()), arrivedAt: record.ApproximateArrivalTimestamp ?? new Date() })),
           );
           reader.lastSequenceNumber = records.at(-1)?.SequenceNumber ?? reader.lastSequenceNumber;

@@ -100,8 +100,8 @@ export interface LocalFirehose {
 
 interface Entry {
   stream: DeliveryStream;
-  /** Accepts records: journaled first when there is a journal. */
-  accept(records: readonly FirehoseRecord[]): void;
+  /** Accepts records: journaled first when there is a journal (resolves once they are on disk). */
+  accept(records: readonly FirehoseRecord[]): Promise<void>;
   journal?: Journal;
   source?: KinesisSource;
   createdAt: Date;
@@ -145,6 +145,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   const failureRules = new Map<string, ActiveFailureRule>();
   const abort = new AbortController();
   let stopping: Promise<StopReport> | undefined;
+  /** Appends to journals that accepted records wait for. */
+  const journaling = new Set<Promise<unknown>>();
 
   const notFound = (name: string) => new FirehoseError('ResourceNotFoundException', `Firehose ${name} under account ${account.accountId} not found.`);
   const entryOf = (name: string) => {
@@ -184,10 +186,20 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     const kinesis = options.kinesis;
     if (config.source && !kinesis) throw invalidArgument('This local Firehose was started without a Kinesis client: KinesisStreamAsSource needs one.');
     creating.add(name);
-    const journal = options.dataDir ? openJournal(options.dataDir, name) : undefined;
+    const journal = options.dataDir ? openJournal(options.dataDir, name, options.log) : undefined;
     try {
       const stream = createDeliveryStream(config, deliveryContext(config, journal));
-      const accept = (records: readonly FirehoseRecord[]) => stream.accept(journal ? journal.append(records) : records);
+      const accept = async (records: readonly FirehoseRecord[]) => {
+        if (!journal) return stream.accept(records);
+        // Being written to the journal: stop() waits for these before its last flush, so none lands in a closed buffer.
+        const appending = journal.append(records);
+        journaling.add(appending);
+        try {
+          stream.accept(await appending);
+        } finally {
+          journaling.delete(appending);
+        }
+      };
       // What was acknowledged before a restart and never settled is delivered now.
       if (journal && journal.pending.length > 0) stream.accept(journal.pending);
       let source: KinesisSource | undefined;
@@ -205,7 +217,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
           });
         } catch (error) {
           stream.close();
-          journal?.close();
+          await journal?.close();
           throw invalidArgument(`Cannot read Kinesis stream ${config.source.streamArn}: ${describeError(error)}`);
         }
       }
@@ -245,7 +257,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     listDeliveryStreams(type) {
       return [...streams.values()].filter((entry) => !type || entry.stream.config.type === type).map((entry) => entry.stream.config.name);
     },
-    putRecords(name, records) {
+    async putRecords(name, records) {
       if (stopping) throw new FirehoseError('ServiceUnavailableException', 'The local Firehose is stopping.');
       const { stream } = entryOf(name);
       if (stream.config.type === 'KinesisStreamAsSource') {
@@ -260,7 +272,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
         return { RecordId: randomBytes(42).toString('base64url') };
       });
       // On disk (with a dataDir) before the answer: an acknowledged record survives a crash.
-      entryOf(name).accept(accepted.map((data) => ({ data, arrivedAt })));
+      await entryOf(name).accept(accepted.map((data) => ({ data, arrivedAt })));
       stream.countRejected(records.length - accepted.length);
       return { results, encrypted: stream.config.encrypted };
     },
@@ -278,6 +290,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   async function stop(): Promise<StopReport> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all([...streams.values()].map((entry) => entry.source?.stop()));
+    await Promise.allSettled(journaling);
     const entries = allEntries();
     for (const entry of entries) entry.stream.flushBuffer();
     const everySettled = Promise.all(entries.map((entry) => entry.stream.settled()));
@@ -285,10 +298,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     // Ends the retries still running: their records stay counted in flight and are reported below.
     abort.abort();
     if (!settledInTime) await settlesWithin(everySettled, abortGraceMs);
-    for (const entry of entries) {
-      entry.stream.close();
-      entry.journal?.close();
-    }
+    for (const entry of entries) entry.stream.close();
+    await Promise.all(entries.map((entry) => entry.journal?.close()));
     server.closeAllConnections();
     await closed;
     const finalStats = entries.map((entry) => entry.stream.stats());
@@ -323,10 +334,9 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       stopping ??= Promise.resolve({ stats: {}, inFlight: 0 });
       abort.abort();
       await Promise.all(allEntries().map((entry) => entry.source?.stop({ finalPoll: false })));
-      for (const entry of allEntries()) {
-        entry.stream.close();
-        entry.journal?.close();
-      }
+      for (const entry of allEntries()) entry.stream.close();
+      // What is being written still lands (it may have been acknowledged); nothing new is.
+      await Promise.all(allEntries().map((entry) => entry.journal?.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
