@@ -15,11 +15,11 @@ const CHILD = join(__dirname, 'emulator-process.ts');
 /**
  * How the child runs: its TypeScript through tsx's require hook (resolved from here, whatever the current folder),
  * which compiles on the process's own thread. `--import tsx` would also start Node's module-hooks thread, a second
- * V8 isolate in every emulator for nothing (an idle dynalite: 122 MB resident with it, 82 MB without). Semi-spaces
- * of 2 MB instead of 16: an emulator's objects live for one request, and a smaller nursery keeps ~25 MB per process
- * from becoming resident.
+ * V8 isolate in every emulator for nothing (an idle dynalite: 122 MB resident with it, 82 MB without). V8's own
+ * young generation (semi-spaces of up to 16 MB): with 2 MB, which kept ~25 MB per idle emulator from becoming
+ * resident, a third of dynalite's CPU in a whole-dataset replay went to scavenges.
  */
-const EMULATOR_EXEC_ARGV = ['--require', require.resolve('tsx/cjs'), '--max-semi-space-size=2'];
+const EMULATOR_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
 
 /**
  * Runs one npm emulator in a child process and keeps it running: when it dies (an uncaught exception inside the
