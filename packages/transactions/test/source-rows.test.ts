@@ -1,5 +1,6 @@
-import { parseSourceDate } from '../src/files/source-rows';
-import { HEADER, rowsOf } from './helpers';
+import { Readable } from 'node:stream';
+import { parseSourceDate, readSourceRows, type RowResult } from '../src/files/source-rows';
+import { collect, HEADER, rowsOf } from './helpers';
 
 describe('date styles of the dataset', () => {
   it.each([
@@ -108,5 +109,60 @@ describe('reading source rows keeps every value exactly', () => {
 
   it('refuses a file that is not an invoice CSV', async () => {
     await expect(rowsOf('a,b,c\n1,2,3\n')).rejects.toThrow(/not an invoice CSV/);
+  });
+});
+
+describe('a row with a quote left open is reported with its text exactly as written', () => {
+  const good = (n: number, description = `ROW ${n}`) => `5364${String(n).padStart(2, '0')},85123A,${description},6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom`;
+  const unclosed = '536371,22728,"UNCLOSED QUOTE £5,24,2010-12-01 08:45:00,3.75,12583.0,France\nNEXT LINE,1';
+  const bytesIn = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+  const read = (chunks: Buffer[]) => collect(readSourceRows(Readable.from(chunks), { file: 'test.csv' }));
+  /** A reader that does I/O between rows (as the replay does) lets the parser run ahead to the end of the file. */
+  const readSlowly = async (chunks: Buffer[]) => {
+    const results: RowResult[] = [];
+    for await (const result of readSourceRows(Readable.from(chunks), { file: 'test.csv' })) {
+      results.push(result);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return results;
+  };
+
+  it.each([
+    ['one chunk', 1 << 20, read],
+    ['7-byte chunks', 7, read],
+    ['1-byte chunks', 1, read],
+    ['one chunk, by a slow reader', 1 << 20, readSlowly],
+    ['7-byte chunks, by a slow reader', 7, readSlowly],
+  ])('after a quoted multi-line field and 40 rows, read in %s', async (_name, size, reader) => {
+    // A quoted description over three lines: the rows after it end two lines further down.
+    const rows = [good(0, '"FIRST LINE\nSECOND, LINE\nTHIRD"'), ...Array.from({ length: 40 }, (_, i) => good(i + 1))];
+    const csv = Buffer.from([HEADER, ...rows, unclosed].join('\n'), 'latin1');
+    const results = await reader(bytesIn(csv, size));
+
+    expect(results).toHaveLength(42);
+    expect(results.slice(0, 41).map((r) => (r.ok ? r.row.line : `bad ${r.badRow.reason}`))).toEqual(Array.from({ length: 41 }, (_, i) => (i === 0 ? 4 : i + 4)));
+    expect(results[0]).toMatchObject({ ok: true, row: { description: 'FIRST LINE\nSECOND, LINE\nTHIRD' } });
+    // The bad row comes last: the text from the end of the last row read to the end of the file, latin-1 £ included.
+    expect(results[41]).toEqual({
+      ok: false,
+      badRow: { file: 'test.csv', line: 46, field: '(row)', reason: 'Quote Not Closed: the parsing is finished with an opening quote at line 46', raw: unclosed },
+    });
+  });
+
+  it('spanning many chunks of a gzip file (a 200 kB row, read as UTF-8 after a byte order mark)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const long = `536372,22728,"${'LONG £ TEXT, '.repeat(16_000)}`;
+    const csv = Buffer.from(`\ufeff${[HEADER, good(1), good(2), long].join('\n')}`, 'utf8');
+    expect(csv.length).toBeGreaterThan(200_000);
+    const results = await read(bytesIn(gzipSync(csv), 4096));
+
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(results[2]).toMatchObject({ ok: false, badRow: { line: 4, field: '(row)', raw: long } });
+  });
+
+  it('keeps the blank lines before it as written (CRLF)', async () => {
+    const csv = [HEADER, good(1), '', '', '536373,X,"OPEN', 'NEXT'].join('\r\n');
+    const results = await rowsOf(csv);
+    expect(results[1]).toMatchObject({ ok: false, badRow: { field: '(row)', raw: '\r\n\r\n536373,X,"OPEN\r\nNEXT' } });
   });
 });

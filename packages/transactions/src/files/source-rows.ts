@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
+import { Parser, type Options } from 'csv-parse';
 import { canonicalDecimal } from '../money';
 import { INVOICE_NO_PATTERN, isValidLocalDateTime } from '../schemas';
 
@@ -55,16 +55,20 @@ const DATE_STYLES: ReadonlyArray<{ pattern: RegExp; order: 'ymd' | 'mdy' }> = [
 
 const pad = (value: string, width = 2) => value.padStart(width, '0');
 
-const dateCache = new Map<string, string | undefined>();
-
-/** Parses every date style of the dataset into `YYYY-MM-DDTHH:mm:ss`; two-digit years are 20yy. */
-export function parseSourceDate(text: string): string | undefined {
-  // Rows of an invoice share a timestamp: a small memo saves most of the work.
-  if (dateCache.has(text)) return dateCache.get(text);
-  if (dateCache.size > 10_000) dateCache.clear();
-  const parsed = parseDateStyles(text);
-  dateCache.set(text, parsed);
-  return parsed;
+/**
+ * Values of a column repeat across rows (an invoice's rows share a timestamp; a few thousand distinct prices and
+ * customers in the whole set), so their parse is memoised, in a cache cleared when it outgrows `limit`.
+ */
+function memoised<T>(parse: (text: string) => T, limit: number): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    const cached = cache.get(text);
+    if (cached !== undefined || cache.has(text)) return cached as T;
+    if (cache.size > limit) cache.clear();
+    const value = parse(text);
+    cache.set(text, value);
+    return value;
+  };
 }
 
 function parseDateStyles(text: string): string | undefined {
@@ -79,17 +83,13 @@ function parseDateStyles(text: string): string | undefined {
   return undefined;
 }
 
-const priceCache = new Map<string, string | undefined>();
-/** Prices repeat across rows (a few thousand distinct in the whole set), so their canonical form is memoised. */
-function canonicalPrice(text: string): string | undefined {
-  if (priceCache.has(text)) return priceCache.get(text);
-  if (priceCache.size > 50_000) priceCache.clear();
-  const canonical = canonicalDecimal(text);
-  priceCache.set(text, canonical);
-  return canonical;
-}
+/** Parses every date style of the dataset into `YYYY-MM-DDTHH:mm:ss`; two-digit years are 20yy. */
+export const parseSourceDate: (text: string) => string | undefined = memoised(parseDateStyles, 10_000);
+
+const canonicalPrice = memoised(canonicalDecimal, 50_000);
 
 const CUSTOMER_PATTERN = /^(\d{1,20})(?:\.0+)?$/;
+const canonicalCustomer = memoised((text) => CUSTOMER_PATTERN.exec(text)?.[1], 50_000);
 const QUANTITY_PATTERN = /^[+-]?\d{1,10}$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -109,25 +109,33 @@ function decodeField(field: string, mode: TextEncodingMode): string {
   }
 }
 
+/** A row that could not be read: the raw fields joined back, since a row that parsed has no other text. */
+function badRow(fields: string[], file: string, line: number, field: string, reason: string): RowResult {
+  return { ok: false, badRow: { file, line, field, reason, raw: fields.join(',') } };
+}
+
 /** Turns the raw fields of one data row into a SourceRow, or says which field is wrong and why. */
 export function parseSourceRow(fields: string[], file: string, line: number, mode: TextEncodingMode = 'auto'): RowResult {
-  const raw = fields.join(',');
-  const bad = (field: string, reason: string): RowResult => ({ ok: false, badRow: { file, line, field, reason, raw } });
-  if (fields.length !== CSV_HEADER.length) return bad('(row)', `expected ${CSV_HEADER.length} fields, found ${fields.length}`);
-  const [invoiceNo, stockCode, description, quantity, invoiceDate, unitPrice, customerId, country] = fields.map((field) =>
-    decodeField(field, mode),
-  ) as [string, string, string, string, string, string, string, string];
+  if (fields.length !== CSV_HEADER.length) return badRow(fields, file, line, '(row)', `expected ${CSV_HEADER.length} fields, found ${fields.length}`);
+  const invoiceNo = decodeField(fields[0] as string, mode);
+  const stockCode = decodeField(fields[1] as string, mode);
+  const description = decodeField(fields[2] as string, mode);
+  const quantity = decodeField(fields[3] as string, mode);
+  const invoiceDate = decodeField(fields[4] as string, mode);
+  const unitPrice = decodeField(fields[5] as string, mode);
+  const customerId = decodeField(fields[6] as string, mode);
+  const country = decodeField(fields[7] as string, mode);
 
-  if (!INVOICE_NO_PATTERN.test(invoiceNo)) return bad('InvoiceNo', `not an invoice number: ${JSON.stringify(invoiceNo)}`);
-  if (stockCode === '') return bad('StockCode', 'empty');
-  if (!QUANTITY_PATTERN.test(quantity)) return bad('Quantity', `not a whole number: ${JSON.stringify(quantity)}`);
+  if (!INVOICE_NO_PATTERN.test(invoiceNo)) return badRow(fields, file, line, 'InvoiceNo', `not an invoice number: ${JSON.stringify(invoiceNo)}`);
+  if (stockCode === '') return badRow(fields, file, line, 'StockCode', 'empty');
+  if (!QUANTITY_PATTERN.test(quantity)) return badRow(fields, file, line, 'Quantity', `not a whole number: ${JSON.stringify(quantity)}`);
   const date = parseSourceDate(invoiceDate);
-  if (date === undefined) return bad('InvoiceDate', `not a date in a known style: ${JSON.stringify(invoiceDate)}`);
+  if (date === undefined) return badRow(fields, file, line, 'InvoiceDate', `not a date in a known style: ${JSON.stringify(invoiceDate)}`);
   const price = canonicalPrice(unitPrice);
-  if (price === undefined) return bad('UnitPrice', `not an exact decimal with at most 3 decimals: ${JSON.stringify(unitPrice)}`);
-  const customer = customerId === '' ? null : CUSTOMER_PATTERN.exec(customerId)?.[1];
-  if (customer === undefined) return bad('CustomerID', `not a customer id: ${JSON.stringify(customerId)}`);
-  if (country === '') return bad('Country', 'empty');
+  if (price === undefined) return badRow(fields, file, line, 'UnitPrice', `not an exact decimal with at most 3 decimals: ${JSON.stringify(unitPrice)}`);
+  const customer = customerId === '' ? null : canonicalCustomer(customerId);
+  if (customer === undefined) return badRow(fields, file, line, 'CustomerID', `not a customer id: ${JSON.stringify(customerId)}`);
+  if (country === '') return badRow(fields, file, line, 'Country', 'empty');
 
   return {
     ok: true,
@@ -172,48 +180,135 @@ export async function* gunzipIfNeeded(input: AsyncIterable<Buffer>): AsyncGenera
 }
 
 /**
+ * csv-parse parses each chunk it is given in one go, and the records of a chunk wait for the reader meanwhile: it
+ * is given 64 KiB at a time (not the 1 MiB a file stream reads), so fewer records are alive when the young
+ * generation is collected.
+ */
+const PARSE_SLICE = 1 << 16;
+
+async function* inSlices(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) for (let at = 0; at < chunk.length; at += PARSE_SLICE) yield chunk.subarray(at, at + PARSE_SLICE);
+}
+
+type Callback = (error?: Error | null) => void;
+
+/**
+ * csv-parse's stream parser, pushing the records of each input chunk as one array (one hop per chunk for the
+ * reader, not one per record), and keeping the input bytes from the start of the record being parsed, so a record
+ * it skips can be reported with its text exactly as written, without its `raw` option (which copies every byte
+ * of the file once more).
+ */
+class SourceParser extends Parser {
+  private records: string[][] = [];
+  /** Offset in the input of the record being parsed: where the last record pushed ended (after its line break). */
+  private recordStart = 0;
+  /** Input chunks from the one holding `recordStart` on, and the offset of the first. */
+  private kept: Buffer[] = [];
+  private keptStart = 0;
+
+  constructor(options: Options) {
+    // csv-parse hands its options on to its stream: one batch of records waits for the reader at most.
+    super({ ...options, readableHighWaterMark: 1 } as Options);
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: Callback): void {
+    while (this.kept.length && this.keptStart + (this.kept[0] as Buffer).length <= this.recordStart) {
+      this.keptStart += (this.kept.shift() as Buffer).length;
+    }
+    this.kept.push(chunk);
+    super._transform(chunk, encoding, this.pushingRecords(callback));
+  }
+
+  override _flush(callback: Callback): void {
+    super._flush(this.pushingRecords(callback));
+  }
+
+  /** csv-parse pushes each record right after counting its bytes, so `info.bytes` is where the next one starts. */
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) {
+      this.pushRecords();
+      return super.push(null, encoding);
+    }
+    this.recordStart = this.info.bytes;
+    this.records.push(record as string[]);
+    return true;
+  }
+
+  /**
+   * The text of the record being parsed, as written: from the end of the last record to the end of the input
+   * given so far. The one error csv-parse can skip a record for with this reader's options (relaxed quotes and
+   * column counts) is a quote still open at the end of the input, where that is exactly the record.
+   */
+  recordText(): string {
+    const text = Buffer.concat(this.kept).subarray(this.recordStart - this.keptStart).toString(this.options.encoding ?? 'latin1');
+    // A byte order mark is not part of the first record (csv-parse reads the text after it in the encoding it names).
+    return this.recordStart === 0 ? text.replace(/^\uFEFF/, '') : text;
+  }
+
+  private pushingRecords(callback: Callback): Callback {
+    return (error) => {
+      this.pushRecords();
+      callback(error);
+    };
+  }
+
+  private pushRecords(): void {
+    if (this.records.length === 0) return;
+    const records = this.records;
+    this.records = [];
+    super.push(records);
+  }
+}
+
+/**
  * Streams the rows of one CSV source (plain or gzip). Every data row yields either a SourceRow or a BadRow;
  * a malformed row (broken quoting, wrong field count) becomes a BadRow and reading goes on.
  */
 export async function* readSourceRows(input: AsyncIterable<Buffer>, options: ReadRowsOptions = {}): AsyncGenerator<RowResult> {
   const file = options.file ?? 'input';
   const mode = options.encoding ?? 'auto';
-  const skipped: BadRow[] = [];
-  const parser = parse({
+  /** Records csv-parse skipped, each with how many records it had pushed before it, to report them in order. */
+  const skipped: Array<{ after: number; errorLine: number | undefined; reason: string; raw: string }> = [];
+  const parser: SourceParser = new SourceParser({
     encoding: 'latin1',
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
     relax_quotes: true,
-    // raw text is kept so a bad row shows exactly what was in the file
-    raw: true,
-    on_skip: (error, raw) => {
+    on_skip: (error) => {
       // csv-parse reports the line it stopped on; the next record starts after it.
-      const errorLine = (error as { lines?: number } | undefined)?.lines ?? line;
-      line = errorLine;
-      skipped.push({ file, line: errorLine, field: '(row)', reason: error?.message ?? 'unreadable CSV', raw: raw ?? '' });
+      const errorLine = (error as { lines?: number } | undefined)?.lines;
+      skipped.push({ after: parser.info.records, errorLine, reason: error?.message ?? 'unreadable CSV', raw: parser.recordText() });
     },
   });
   // Line numbers are counted here rather than with csv-parse's `info` option, which doubles parse time.
   let line = 0;
-  const records = pipeline(Readable.from(gunzipIfNeeded(input)), parser, () => {}) as AsyncIterable<{ record: string[] }>;
-
-  let headerSeen = false;
-  for await (const { record } of records) {
-    line += 1;
-    for (const field of record) if (field.includes('\n')) line += field.split('\n').length - 1;
-    while (skipped.length) yield { ok: false, badRow: skipped.shift() as BadRow };
-    if (!headerSeen) {
-      headerSeen = true;
-      if (record.join(',') !== CSV_HEADER.join(',')) {
-        throw new Error(`${file}: not an invoice CSV: header is ${JSON.stringify(record.join(','))}, expected ${CSV_HEADER.join(',')}`);
-      }
-      continue;
+  let records = 0;
+  const takeSkipped = function* (upTo: number): Generator<RowResult> {
+    while (skipped.length && (skipped[0] as { after: number }).after <= upTo) {
+      const { errorLine, reason, raw } = skipped.shift() as (typeof skipped)[number];
+      line = errorLine ?? line;
+      yield { ok: false, badRow: { file, line, field: '(row)', reason, raw } };
     }
-    yield parseSourceRow(record, file, line, mode);
+  };
+
+  for await (const batch of pipeline(Readable.from(inSlices(gunzipIfNeeded(input))), parser, () => {}) as AsyncIterable<string[][]>) {
+    for (const record of batch) {
+      if (skipped.length) yield* takeSkipped(records);
+      records += 1;
+      line += 1;
+      for (const field of record) if (field.includes('\n')) line += field.split('\n').length - 1;
+      if (records === 1) {
+        if (record.join(',') !== CSV_HEADER.join(',')) {
+          throw new Error(`${file}: not an invoice CSV: header is ${JSON.stringify(record.join(','))}, expected ${CSV_HEADER.join(',')}`);
+        }
+        continue;
+      }
+      yield parseSourceRow(record, file, line, mode);
+    }
   }
-  while (skipped.length) yield { ok: false, badRow: skipped.shift() as BadRow };
+  yield* takeSkipped(Infinity);
 }
 
 /** The CSV files of a source: a file (plain or .gz) or a folder of them (by-day), in name order. */
