@@ -17,6 +17,7 @@ import {
   readDynamoDbTotals,
   readStreamTotals,
   readWarehouseTotals,
+  SharedRecords,
   stageOutputs,
   startLocalPipeline,
   type SinkTotals,
@@ -199,10 +200,11 @@ async function main(): Promise<number> {
 
     const outputs = stageOutputs(endpoints);
     const readStarted = performance.now();
+    const sameRecords = new SharedRecords(); // the stream and the archive hold the same records: each validated once
     const [stream, dynamodb, archive, warehouse, badRecords] = await Promise.all([
-      readStreamTotals(pipeline.stack.clients.kinesis, outputs.streamName),
+      readStreamTotals(pipeline.stack.clients.kinesis, outputs.streamName, sameRecords),
       readDynamoDbTotals(pipeline.stack.clients.dynamodb, outputs.tableName),
-      readArchiveTotals(pipeline.stack.clients.s3, outputs.archiveBucket),
+      readArchiveTotals(pipeline.stack.clients.s3, outputs.archiveBucket, undefined, sameRecords),
       readWarehouseTotals(pipeline.stack.warehouse),
       countBadRecords(pipeline.stack.clients.s3, outputs.archiveBucket),
     ]);

@@ -9,4 +9,4 @@ export type {
 } from './config';
 export { bucketFromArn, streamFromArn } from './config';
 export { FirehoseError } from './errors';
-export { parseJsonObjects, rowForColumns } from './json-copy';
+export { jsonObjectSpans, parseJsonObjectAt, parseJsonObjects, rowForColumns } from './json-copy';

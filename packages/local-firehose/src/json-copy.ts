@@ -72,7 +72,8 @@ function toRow(objectText: string): JsonRow {
   const parsed: unknown = JSON.parse(objectText);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SyntaxError('Expected a JSON object');
   const row = parsed as JsonRow;
-  // Only a number needs its literal text: an object without one at the top (an invoice) is not read a second time.
+  // Only a number needs its literal text: an object without one at the top (an invoice) is not read a second time, and
+  // its row is what JSON.parse gives.
   if (!Object.values(row).some((value) => typeof value === 'number')) return row;
   for (const [key, raw] of rawMembers(objectText)) {
     const value = row[key];
@@ -81,20 +82,30 @@ function toRow(objectText: string): JsonRow {
   return row;
 }
 
-/** Parses concatenated or newline-delimited JSON objects; throws SyntaxError (with the offset) on anything else. */
-export function parseJsonObjects(text: string): JsonRow[] {
-  const rows: JsonRow[] = [];
+/** Where each of concatenated or newline-delimited JSON objects starts and ends; throws SyntaxError (with the offset) where none does. */
+export function* jsonObjectSpans(text: string): Generator<[start: number, end: number]> {
   let at = skipWhitespace(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
   while (at < text.length) {
     if (text.charAt(at) !== '{') throw new SyntaxError(`Expected a JSON object at offset ${at}`);
     const end = endOfValue(text, at);
-    try {
-      rows.push(toRow(text.slice(at, end)));
-    } catch (error) {
-      throw new SyntaxError(`Invalid JSON object at offset ${at}: ${(error as Error).message}`);
-    }
+    yield [at, end];
     at = skipWhitespace(text, end);
   }
+}
+
+/** The row of the object at [start, end) of `text`; throws SyntaxError (with the offset) when it is not a JSON object. */
+export function parseJsonObjectAt(text: string, start: number, end: number): JsonRow {
+  try {
+    return toRow(text.slice(start, end));
+  } catch (error) {
+    throw new SyntaxError(`Invalid JSON object at offset ${start}: ${(error as Error).message}`);
+  }
+}
+
+/** Parses concatenated or newline-delimited JSON objects; throws SyntaxError (with the offset) on anything else. */
+export function parseJsonObjects(text: string): JsonRow[] {
+  const rows: JsonRow[] = [];
+  for (const [start, end] of jsonObjectSpans(text)) rows.push(parseJsonObjectAt(text, start, end));
   return rows;
 }
 

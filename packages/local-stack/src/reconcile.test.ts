@@ -7,7 +7,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDb, type RunningServer } fr
 import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
 import { HEADER_SK, invoiceKey, linesSk, normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
 import { BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
-import { countBadRecords, InvoiceTally, KeyedTally, readArchiveTotals, readDynamoDbTotals, readStreamTotals } from './reconcile';
+import { countBadRecords, InvoiceTally, KeyedTally, readArchiveTotals, readDynamoDbTotals, readStreamTotals, SharedRecords } from './reconcile';
 
 const invoice = (invoiceNo: string, prices: string[], quantity = 2): Invoice => ({
   invoiceNo,
@@ -108,6 +108,34 @@ describe('the sink readers of the reconciliation', () => {
     expect(expectedTotals([changed, ...valid]).totals.revenue).not.toBe(expected.totals.revenue);
     expect(await readArchiveTotals(s3.client, bucket)).toEqual({ ...expected.totals, records: 12, duplicateLines: 2, invalidRecords: 1 });
     expect(await countBadRecords(s3.client, bucket)).toBe(2);
+  }, 60_000);
+
+  it('stream and archive sharing what each record text validated to: the same totals as each alone, read at once or one after the other', async () => {
+    const valid = [invoice('537001', ['2.55', '3.39']), invoice('C537002', ['27.5'], -1), invoice('537003', ['0.001'])];
+    const texts = [
+      ...valid.map((each) => JSON.stringify(each)),
+      JSON.stringify(valid[0]), // re-sent as it was: the same text
+      JSON.stringify({ ...invoice('537004', ['1']), lines: [] }), // invalid in both
+      // A number at the top: the stream reads 1e5 as a number (invalid), the archive's COPY-style parse keeps "1e5" (valid).
+      JSON.stringify(invoice('537005', ['1'])).replace('"customerId":"17850"', '"customerId":1e5'),
+    ];
+    await kinesis.createStream('shared', 1);
+    const reply = await kinesis.client.send(new PutRecordsCommand({ StreamName: 'shared', Records: texts.map((text) => ({ Data: Buffer.from(text), PartitionKey: 'p' })) }));
+    expect(reply.FailedRecordCount).toBe(0);
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'shared/a', Body: texts.slice(0, 3).join('') }));
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'shared/b', Body: texts.slice(3).join('\n') }));
+    const alone = { stream: await readStreamTotals(kinesis.client, 'shared'), archive: await readArchiveTotals(s3.client, bucket, 'shared/') };
+    expect(alone.stream).toMatchObject({ records: 6, duplicateLines: 2, invalidRecords: 2, lines: 4 });
+    expect(alone.archive).toMatchObject({ records: 6, duplicateLines: 2, invalidRecords: 1, lines: 5 });
+
+    const atOnce = new SharedRecords();
+    expect(await Promise.all([readStreamTotals(kinesis.client, 'shared', atOnce), readArchiveTotals(s3.client, bucket, 'shared/', atOnce)])).toEqual([alone.stream, alone.archive]);
+    const streamFirst = new SharedRecords();
+    expect(await readStreamTotals(kinesis.client, 'shared', streamFirst)).toEqual(alone.stream);
+    expect(await readArchiveTotals(s3.client, bucket, 'shared/', streamFirst)).toEqual(alone.archive);
+    const archiveFirst = new SharedRecords();
+    expect(await readArchiveTotals(s3.client, bucket, 'shared/', archiveFirst)).toEqual(alone.archive);
+    expect(await readStreamTotals(kinesis.client, 'shared', archiveFirst)).toEqual(alone.stream);
   }, 60_000);
 
   it('DynamoDB: a parallel scan in segments and pages sees every item once, and an item of more lines than projected whole', async () => {

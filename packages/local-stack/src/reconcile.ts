@@ -7,7 +7,7 @@ import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
 import { streamRecordPages } from '@invoice-pipeline/local-emulators';
-import { parseJsonObjects } from '@invoice-pipeline/local-firehose';
+import { jsonObjectSpans, parseJsonObjectAt } from '@invoice-pipeline/local-firehose';
 import type { Warehouse } from './warehouse';
 
 /**
@@ -56,21 +56,60 @@ export class InvoiceTally {
   repeated = 0;
 
   add(invoice: Pick<Invoice, 'invoiceNo' | 'lines'>): void {
-    const seen = this.linesSeen.get(invoice.invoiceNo) ?? 0;
-    const count = invoice.lines.length;
+    this.addLineTotals(invoice.invoiceNo, lineTotalsOf(invoice));
+  }
+
+  /** An invoice given by its lines' exact totals (thousandths), in line order. */
+  addLineTotals(invoiceNo: string, lineTotals: readonly bigint[]): void {
+    const seen = this.linesSeen.get(invoiceNo) ?? 0;
+    const count = lineTotals.length;
     this.repeated += Math.min(seen, count);
     if (count <= seen) return;
     let millis = 0n;
-    for (let index = seen; index < count; index += 1) {
-      const line = invoice.lines[index] as Invoice['lines'][number];
-      millis += lineTotalMillis(line.quantity, line.unitPrice);
-    }
-    this.tally.addLines(invoice.invoiceNo, invoiceTypeOf(invoice.invoiceNo), count - seen, millis);
-    this.linesSeen.set(invoice.invoiceNo, count);
+    for (let index = seen; index < count; index += 1) millis += lineTotals[index] as bigint;
+    this.tally.addLines(invoiceNo, invoiceTypeOf(invoiceNo), count - seen, millis);
+    this.linesSeen.set(invoiceNo, count);
   }
 
   totals(): Totals {
     return this.tally.totals();
+  }
+}
+
+const lineTotalsOf = (invoice: Pick<Invoice, 'lines'>) => invoice.lines.map((line) => lineTotalMillis(line.quantity, line.unitPrice));
+
+/** What a valid record holds for the tally: its invoice number and its lines' exact totals. */
+interface ValidRecord {
+  invoiceNo: string;
+  lineTotals: bigint[];
+}
+
+/** A record's text read as JSON, and whether every reader reads that text alike (see SharedRecords). */
+interface ReadRecord {
+  payload: unknown;
+  sameForEveryReader: boolean;
+}
+
+/** A JSON object with no number at its top level: JSON.parse and the archive's COPY-style parse give the same object. */
+const readAlike = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.values(value).some((member) => typeof member === 'number');
+
+/**
+ * What record texts validated to, shared by the readers of one reconciliation: the stream and the raw archive hold the
+ * same records, byte for byte, so each text is parsed and validated once instead of once a sink. Keyed by the exact
+ * text (a record that differs by one byte is validated on its own), and only for texts every reader parses alike; an
+ * entry is dropped once another reader took it, so it holds what one reader is ahead of the other.
+ */
+export class SharedRecords {
+  private readonly byText = new Map<string, ValidRecord | null>();
+
+  take(text: string): ValidRecord | null | undefined {
+    const result = this.byText.get(text);
+    if (result !== undefined) this.byText.delete(text);
+    return result;
+  }
+
+  keep(text: string, result: ValidRecord | null): void {
+    this.byText.set(text, result);
   }
 }
 
@@ -80,10 +119,18 @@ class RecordTally {
   private records = 0;
   private invalidRecords = 0;
 
-  add(payload: unknown): void {
+  constructor(private readonly shared: SharedRecords | undefined) {}
+
+  add(text: string, read: (text: string) => ReadRecord): void {
     this.records += 1;
-    const parsed = parseInvoice(payload);
-    if (parsed.ok) this.invoices.add(parsed.value);
+    let result = this.shared?.take(text);
+    if (result === undefined) {
+      const { payload, sameForEveryReader } = read(text);
+      const parsed = parseInvoice(payload);
+      result = parsed.ok ? { invoiceNo: parsed.value.invoiceNo, lineTotals: lineTotalsOf(parsed.value) } : null;
+      if (sameForEveryReader) this.shared?.keep(text, result);
+    }
+    if (result) this.invoices.addLineTotals(result.invoiceNo, result.lineTotals);
     else this.invalidRecords += 1;
   }
 
@@ -92,18 +139,24 @@ class RecordTally {
   }
 }
 
-function parseOrKeep(text: string): unknown {
+/** A stream record: JSON, or its text as it is when it is not JSON (then invalid, as the stream processor finds it). */
+function readStreamRecord(text: string): ReadRecord {
+  let payload: unknown;
   try {
-    return JSON.parse(text);
+    payload = JSON.parse(text);
   } catch {
-    return text;
+    return { payload: text, sameForEveryReader: false };
   }
+  return { payload, sameForEveryReader: readAlike(payload) };
 }
 
-/** Every record of the stream, from the trim horizon, tallied a page at a time (the next page is on its way meanwhile). */
-export async function readStreamTotals(kinesis: KinesisClient, streamName: string): Promise<SinkTotals> {
-  const tally = new RecordTally();
-  for await (const page of streamRecordPages(kinesis, streamName)) for (const record of page) tally.add(parseOrKeep(record.data));
+/**
+ * Every record of the stream, from the trim horizon, tallied a page at a time (the next page is on its way meanwhile).
+ * `shared`: the same SharedRecords given to readArchiveTotals, when both read at once.
+ */
+export async function readStreamTotals(kinesis: KinesisClient, streamName: string, shared?: SharedRecords): Promise<SinkTotals> {
+  const tally = new RecordTally(shared);
+  for await (const page of streamRecordPages(kinesis, streamName)) for (const record of page) tally.add(record.data, readStreamRecord);
   return tally.totals();
 }
 
@@ -138,10 +191,33 @@ async function* objectBodies(s3: S3Client, bucket: string, prefix: string): Asyn
   while (pending.length) yield await (pending.shift() as Promise<Buffer>);
 }
 
-/** The raw archive: Firehose concatenates records as sent, so the objects are JSON invoices back to back. */
-export async function readArchiveTotals(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.raw): Promise<SinkTotals> {
-  const tally = new RecordTally();
-  for await (const body of objectBodies(s3, bucket, prefix)) for (const payload of parseJsonObjects(body.toString('utf8'))) tally.add(payload);
+/**
+ * An archived record, read as the local COPY reads JSON (parseJsonObjectAt: a top-level number keeps its literal text;
+ * not JSON: the reconciliation fails). An object with no number at its top level is what JSON.parse gives, so that is
+ * tried first and the COPY-style parse runs only for the others.
+ */
+function readArchivedRecord(body: string, start: number, end: number) {
+  return (text: string): ReadRecord => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = undefined;
+    }
+    return readAlike(payload) ? { payload, sameForEveryReader: true } : { payload: parseJsonObjectAt(body, start, end), sameForEveryReader: false };
+  };
+}
+
+/**
+ * The raw archive: Firehose concatenates records as sent, so the objects are JSON invoices back to back. `shared`: the
+ * same SharedRecords given to readStreamTotals, when both read at once.
+ */
+export async function readArchiveTotals(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.raw, shared?: SharedRecords): Promise<SinkTotals> {
+  const tally = new RecordTally(shared);
+  for await (const bytes of objectBodies(s3, bucket, prefix)) {
+    const body = bytes.toString('utf8');
+    for (const [start, end] of jsonObjectSpans(body)) tally.add(body.slice(start, end), readArchivedRecord(body, start, end));
+  }
   return tally.totals();
 }
 
