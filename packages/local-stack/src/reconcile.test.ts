@@ -86,6 +86,20 @@ describe('the sink readers of the reconciliation', () => {
     });
   }, 120_000);
 
+  it('stream: every shard of several read, each record once, the shards in turn', async () => {
+    await kinesis.createStream('three-shards', 3);
+    const sent = Array.from({ length: 300 }, (_, index) => invoice(String(610_000 + index), [`${index % 11}.5`, '0.001']));
+    const texts = [...sent.map((each) => JSON.stringify(each)), JSON.stringify(sent[7]), JSON.stringify({ ...sent[8], lines: [] })];
+    const reply = await kinesis.client.send(
+      new PutRecordsCommand({ StreamName: 'three-shards', Records: texts.map((text) => ({ Data: Buffer.from(text), PartitionKey: (JSON.parse(text) as Invoice).invoiceNo })) }),
+    );
+    expect(reply.FailedRecordCount).toBe(0);
+    const records = await kinesis.readAll('three-shards');
+    expect(new Set(records.map((record) => record.shardId)).size).toBe(3);
+    expect(records.map((record) => record.shardId)).toEqual([...records.map((record) => record.shardId)].sort());
+    expect(await readStreamTotals(kinesis.client, 'three-shards')).toEqual({ ...expectedTotals([...sent, sent[7]!]).totals, records: 302, duplicateLines: 2, invalidRecords: 1 });
+  }, 60_000);
+
   it('archive: objects in key order (a gzipped one too, more than are fetched at once), each record once, invalid ones counted', async () => {
     const first = invoice('536365', ['2.55', '3.39']);
     const changed = { ...first, lines: first.lines.map((line) => ({ ...line, unitPrice: '100' })) };
