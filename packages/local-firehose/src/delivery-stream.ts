@@ -1,12 +1,18 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants, gzip } from 'node:zlib';
 import type { DeliveryStreamConfig } from './config';
 import { describeError } from './errors';
 import { objectName, renderErrorPrefix, renderPrefix } from './key-format';
 import { retryWithin, type BackoffPolicy, type RetryOutcome } from './retry';
 
 const gzipAsync = promisify(gzip);
+/**
+ * Firehose's GZIP is gzip at a level it does not document; the fastest level is still gzip to every reader. On the
+ * ~200 MB a whole-dataset replay delivers (archive and staging) zlib's default level 6 costs ~1.6 s of CPU, level 1
+ * ~0.6 s, for objects ~20% larger.
+ */
+const GZIP_OPTIONS = { level: constants.Z_BEST_SPEED };
 
 /** Firehose numbers a stream's destination configuration from 1; UpdateDestination (not emulated) would bump it. */
 const deliveryStreamVersion = 1;
@@ -122,7 +128,7 @@ export function createDeliveryStream(config: DeliveryStreamConfig, context: Deli
   const putObject = async (key: string, body: Buffer) => {
     await context.s3.send(new PutObjectCommand({ Bucket: config.s3.bucket, Key: key, Body: body }), { abortSignal: context.signal });
   };
-  const compress = (data: Buffer) => (config.s3.compression === 'GZIP' ? gzipAsync(data) : Promise.resolve(data));
+  const compress = (data: Buffer) => (config.s3.compression === 'GZIP' ? gzipAsync(data, GZIP_OPTIONS) : Promise.resolve(data));
 
   /** Past the window nothing is dropped: the error output is retried until it is written or the emulator stops. */
   async function writeErrorOutput(batch: readonly FirehoseRecord[], key: string, body: Buffer): Promise<void> {
