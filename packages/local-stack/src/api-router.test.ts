@@ -63,4 +63,25 @@ describe('the local API router', () => {
     expect(routePattern('/invoices/{invoiceNo}').test('/invoices/')).toBe(false);
     expect(routePattern('/files/{proxy+}').test('/files/a/b')).toBe(true);
   });
+
+  it('sends each request on a connection of its own, so none goes out on one the service is closing', async () => {
+    let connections = 0;
+    const service = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.end('ok'));
+    });
+    service.on('connection', () => (connections += 1));
+    const port = await listen(service, 0);
+    const own = await startApiRouter({ fallback: `http://127.0.0.1:${port}`, routes: [] });
+    try {
+      for (let n = 0; n < 3; n += 1) {
+        const reply = await fetch(`${own.url}/invoices`, { method: 'POST', body: '{}' });
+        expect([reply.status, await reply.text()]).toEqual([200, 'ok']);
+      }
+      expect(connections).toBe(3);
+    } finally {
+      await own.stop();
+      await closer(service)();
+    }
+  });
 });

@@ -43,8 +43,12 @@ export async function startApiRouter(options: ApiRouterOptions): Promise<Running
     events.map((event) => ({ method: event.method.toUpperCase(), pattern: routePattern(event.path), target: new URL(target) })),
   );
   const fallback = new URL(options.fallback);
-  // Kept-alive connections to the offline processes: a request costs one hop, not a TCP handshake.
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // A connection of its own per request to the offline processes (a handshake on the loopback, ~0.1 ms). Kept-alive
+  // connections raced serverless-offline's 5 s keep-alive timeout: Node's agent drops a free connection a second
+  // before the server does, but this process also runs the warehouse and the replay, whose synchronous work can hold
+  // the timer past that second; a request then went out on a connection the server was closing and was reset (502) or,
+  // half-closed, never answered (the caller timed out after 30 s). Seen at the end of whole-dataset replays.
+  const agent = new Agent({ keepAlive: false, maxSockets: 256 });
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const path = new URL(incoming.url ?? '/', 'http://local').pathname;
