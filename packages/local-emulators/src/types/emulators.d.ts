@@ -25,3 +25,14 @@ declare module 'dynalite' {
   function dynalite(options?: DynaliteOptions): Server;
   export = dynalite;
 }
+
+// Our patch's cache of stream descriptions (patches/kinesalite@3.3.3.patch), exported for its test.
+declare module 'kinesalite/db' {
+  type Callback = (error: Error | null, value?: unknown) => void;
+  interface MetaDb {
+    get(key: string, callback: Callback): void;
+    put(key: string, value: unknown, callback: (error: Error | null) => void): void;
+    del(key: string, callback: (error: Error | null) => void): void;
+  }
+  export function cacheStreamDescriptions(metaDb: MetaDb): void;
+}
