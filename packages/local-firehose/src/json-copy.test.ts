@@ -14,6 +14,11 @@ describe("COPY … FORMAT AS JSON 'auto'", () => {
     expect(parseJsonObjects(text)).toEqual([{ d: '} {"quoted" \\', n: { x: [1, ']'] } }, { d: '£ ok ' }]);
   });
 
+  it('reads a quote after an even run of backslashes as the end of a string, and JavaScript whitespace between objects', () => {
+    const text = '{"d":"a\\\\","q":"\\\\\\"","n":1.0}\u00a0\u2028\t{"k\\"ey":2.50,"v":"}"}';
+    expect(parseJsonObjects(text)).toEqual([{ d: 'a\\', q: '\\"', n: '1.0' }, { 'k"ey': '2.50', v: '}' }]);
+  });
+
   it('keeps numbers exact: a literal that a double would change is kept as text', () => {
     const [row] = parseJsonObjects('{"price":2.550,"qty":6,"big":12345678901234567890,"neg":-0.5}');
     expect(row).toEqual({ price: '2.550', qty: 6, big: '12345678901234567890', neg: -0.5 });
