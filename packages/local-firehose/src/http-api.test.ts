@@ -218,4 +218,23 @@ describe('the wire format of the AWS CLI', () => {
     expect(((await badBase64.json()) as { __type: string }).__type).toBe('SerializationException');
     expect(firehose.stats('orders').recordsIn).toBe(0);
   });
+
+  it.each([
+    ['YWJj', true],
+    ['YWI=', true],
+    ['YQ==', true],
+    ['+/9z', true],
+    ['YQ=', false],
+    ['Y===', false],
+    ['====', false],
+    ['YQ==YWJj', false],
+    ['ab=c', false],
+    ['YWJj\n', false],
+    ['YW-j', false],
+    ['YW_j', false],
+  ])('Data %j is taken as base64: %s', async (data, valid) => {
+    const reply = await cliRequest('PutRecord', { DeliveryStreamName: 'orders', Record: { Data: data } });
+    if (valid) expect(reply.status).toBe(200);
+    else expect([reply.status, ((await reply.json()) as { __type: string }).__type]).toEqual([400, 'SerializationException']);
+  });
 });

@@ -46,12 +46,25 @@ function deliveryStreamName(input: Input): string {
   return name;
 }
 
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Standard base64 as Firehose's JSON protocol takes a blob: whole groups of four of A-Z a-z 0-9 + /, with `=` or `==`
+ * padding only at the end. A loop over char codes: a regular expression was ~2 s of the run's process for the dataset.
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  const end = text.length - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+  for (let at = 0; at < end; at += 1) {
+    const code = text.charCodeAt(at);
+    const letterOrDigit = (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+    if (!letterOrDigit && code !== 43 && code !== 47) return false;
+  }
+  return true;
+}
 
 function recordData(record: unknown, path: string): Buffer {
   const data = typeof record === 'object' && record !== null ? (record as Input).Data : undefined;
   if (data === undefined || data === null) throw validationError(`${path}.data`, 'Member must not be null', 'null ');
-  if (typeof data !== 'string' || !base64Pattern.test(data)) throw new FirehoseError('SerializationException', `${path}.data is not valid base64`);
+  if (typeof data !== 'string' || !isBase64(data)) throw new FirehoseError('SerializationException', `${path}.data is not valid base64`);
   const bytes = Buffer.from(data, 'base64');
   if (bytes.length > maxRecordBytes) throw validationError(`${path}.data`, `Member must have length less than or equal to ${maxRecordBytes}`);
   return bytes;
