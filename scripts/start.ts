@@ -12,7 +12,6 @@ import {
   countBadRecords,
   DEFAULT_LOCAL_DIR,
   FREE_PORTS,
-  KeyedTally,
   readArchiveTotals,
   readDynamoDbTotals,
   readStreamTotals,
@@ -24,9 +23,8 @@ import {
 } from '@invoice-pipeline/local-stack';
 import { startLocalDashboard, type RunningDashboard, type SinkCount } from '@invoice-pipeline/dashboard';
 import { batchFilesTotals, deliverDumps, localGlueClient } from '@invoice-pipeline/local-glue';
-import { formatSummary, isComplete, replay } from '@invoice-pipeline/pos-simulator';
-import { normaliseInvoice } from '@invoice-pipeline/transactions';
-import { BUNDLED_DATASET, BUNDLED_SAMPLES, groupInvoices, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
+import { formatSummary, isComplete, replayInWorker } from '@invoice-pipeline/pos-simulator';
+import { BUNDLED_DATASET, BUNDLED_SAMPLES, type Totals } from '@invoice-pipeline/transactions/files';
 
 const USAGE = `usage: pnpm start [--source PATH] [--dump PATH] [--no-dump] [--no-replay] [--stores N] [--batch-size N] [--concurrency N] [--keep] [--exit] [--dir DIR] [--random-ports]
 
@@ -84,23 +82,6 @@ async function loadDump(pipeline: Awaited<ReturnType<typeof startLocalPipeline>>
   } finally {
     glue.destroy();
   }
-}
-
-/**
- * What the warehouse must hold when both paths ran: every line of the replayed source and of the dump, each
- * (invoiceNo, lineNo) once. The replay adds its invoices to `union` as it reads them (the source is read once); the
- * dump's lines are added after, so the stream's line counts where both sent one (its version is newer). Resolves to
- * the dump's own totals, from the same read.
- */
-async function addDump(union: KeyedTally, dump: string): Promise<Totals> {
-  const dumpOnly = new Tally();
-  for await (const item of groupInvoices(readSource(dump))) {
-    if (item.kind !== 'invoice') continue;
-    const lines = normaliseInvoice(item.invoice);
-    union.add(lines);
-    dumpOnly.addAll(lines);
-  }
-  return dumpOnly.totals();
 }
 
 /** pnpm passes a `--` through (`pnpm start -- --no-dump`): it is not an argument of this command. */
@@ -172,21 +153,21 @@ async function main(): Promise<number> {
 
     // The batch path first: a dump through the dumps bucket's incoming/, its trigger and the local Glue job.
     const dump = values['no-dump'] ? undefined : await loadDump(pipeline, values.dump);
-    // What the warehouse must hold: the union of both sources, the replayed invoices added as the replay reads them.
-    const union = new KeyedTally();
-
+    // On a thread of its own, as point-of-sale systems post from their own machines. It also tallies what the warehouse
+    // must hold: every line it reads, then the dump's, each (invoiceNo, lineNo) once (where both sent a line, the
+    // stream's counts: its version is newer). The source is read once.
     const replayStarted = performance.now();
-    const replayed = await replay({
-      source: values.source,
-      url: pipeline.api.url,
-      apiKey: pipeline.api.key,
-      stores: Number(values.stores),
-      batchSize: Number(values['batch-size']),
-      concurrency: Number(values.concurrency),
-      onInvoice: (invoice) => union.add(normaliseInvoice(invoice)),
-    });
-    const dumpTotals = dump ? addDump(union, dump.path) : Promise.resolve(undefined);
-    dumpTotals.catch(() => undefined); // awaited after the pipeline settles; a failure there must not end the process first
+    const { summary: replayed, union } = await replayInWorker(
+      {
+        source: values.source,
+        url: pipeline.api.url,
+        apiKey: pipeline.api.key,
+        stores: Number(values.stores),
+        batchSize: Number(values['batch-size']),
+        concurrency: Number(values.concurrency),
+      },
+      { dumps: dump ? [dump.path] : [] },
+    );
     console.log(`replayed in ${seconds(replayStarted)}:\n${formatSummary(replayed)}`);
 
     const settleStarted = performance.now();
@@ -211,8 +192,8 @@ async function main(): Promise<number> {
     console.log(`every sink read back (stream, DynamoDB, raw archive, warehouse, bad records) in ${seconds(readStarted)}`);
     // The reference is what the source holds, as read and accepted by the replay (which accounts for every row).
     const reference = replayed.totals;
-    const dumpOwnTotals = await dumpTotals; // the union is whole once the dump's lines are in
-    const expected = { totals: union.totals(), inBoth: union.repeated, dumpTotals: dumpOwnTotals };
+    if (!union) throw new Error('the replay returned no union tally');
+    const expected = { totals: union.totals, inBoth: union.repeated, dumpTotals: union.dumps[0] };
     const batch = dump ? await batchFilesTotals(pipeline.stack.warehouse, [dump.key]) : undefined;
     const checks: SinkCheck[] = [
       { sink: 'Kinesis stream', totals: stream, ok: sameTotals(reference, stream) && !stream.invalidRecords, note: stream.duplicateLines ? `${stream.duplicateLines} re-sent lines collapse downstream` : '' },

@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDb, type RunningServer } from '@invoice-pipeline/local-emulators';
 import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
 import { HEADER_SK, invoiceKey, linesSk, normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
-import { BUNDLED_SAMPLES, groupInvoices, readSource } from '@invoice-pipeline/transactions/files';
-import { countBadRecords, InvoiceTally, KeyedTally, readArchiveTotals, readDynamoDbTotals, readStreamTotals, SharedRecords } from './reconcile';
+import { BUNDLED_SAMPLES, groupInvoices, KeyedTally, readSource } from '@invoice-pipeline/transactions/files';
+import { countBadRecords, InvoiceTally, readArchiveTotals, readDynamoDbTotals, readStreamTotals, SharedRecords } from './reconcile';
 
 const invoice = (invoiceNo: string, prices: string[], quantity = 2): Invoice => ({
   invoiceNo,

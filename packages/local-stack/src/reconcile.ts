@@ -2,7 +2,7 @@ import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient }
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, lineTotalMillis, parseInvoice, parseMillis, S3_PREFIXES, type Invoice, type InvoiceType, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, lineTotalMillis, parseInvoice, parseMillis, S3_PREFIXES, type Invoice, type InvoiceType } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
@@ -19,28 +19,6 @@ export interface SinkTotals extends Totals {
   records?: number;
   duplicateLines?: number;
   invalidRecords?: number;
-}
-
-/** Totals of lines counted once per (invoiceNo, lineNo), as the keyed sinks hold them; `repeated` counts the others. */
-export class KeyedTally {
-  private readonly tally = new Tally();
-  private readonly seen = new Set<string>();
-  repeated = 0;
-
-  add(lines: Iterable<NormalisedLine>): void {
-    for (const line of lines) {
-      const key = `${line.invoiceNo}#${line.lineNo}`;
-      if (this.seen.has(key)) this.repeated += 1;
-      else {
-        this.seen.add(key);
-        this.tally.add(line);
-      }
-    }
-  }
-
-  totals(): Totals {
-    return this.tally.totals();
-  }
 }
 
 /**

@@ -4,3 +4,4 @@ export { readApiTarget, DEFAULT_ENDPOINTS_FILE, type ApiTarget } from './endpoin
 export { storeIdFor } from './stores';
 export { oneByOneInvoiceNo, parseOneByOneInvoiceNo } from './one-by-one';
 export { formatSummary } from './format';
+export { replayInWorker, type WorkerReplayOptions, type WorkerReplayResult, type UnionTotals } from './replay-in-worker';

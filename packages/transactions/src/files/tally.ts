@@ -50,3 +50,25 @@ export class Tally {
     };
   }
 }
+
+/** Totals of lines counted once per (invoiceNo, lineNo), as the keyed sinks hold them; `repeated` counts the others. */
+export class KeyedTally {
+  private readonly tally = new Tally();
+  private readonly seen = new Set<string>();
+  repeated = 0;
+
+  add(lines: Iterable<NormalisedLine>): void {
+    for (const line of lines) {
+      const key = `${line.invoiceNo}#${line.lineNo}`;
+      if (this.seen.has(key)) this.repeated += 1;
+      else {
+        this.seen.add(key);
+        this.tally.add(line);
+      }
+    }
+  }
+
+  totals(): Totals {
+    return this.tally.totals();
+  }
+}
