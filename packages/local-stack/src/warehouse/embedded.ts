@@ -1,68 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Warehouse, type SqlSession } from '@invoice-pipeline/warehouse/postgres';
-
-/** CSV for Postgres COPY: unquoted empty is NULL, everything else quoted, quotes doubled. */
-export function toCopyCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
-  const cell = (value: unknown) => (value === null || value === undefined ? '' : `"${String(value).replaceAll('"', '""')}"`);
-  return rows.map((row) => columns.map((column) => cell(row[column])).join(',')).join('\n') + '\n';
-}
-
-function pgliteSession(db: PGlite): SqlSession {
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
-    canCopyCsv: true,
-    transaction: (work) =>
-      db.transaction((tx) =>
-        work({
-          query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
-          async bulkInsert(table, columns, rows) {
-            // In-process COPY from a Blob is PGlite's fast path (COPY FROM STDIN over the socket breaks the connection).
-            const copy = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
-            await tx.query(copy, [], { blob: new Blob([toCopyCsv(columns, rows)]) });
-          },
-          async copyCsv(table, columns, csv) {
-            await tx.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csv as Uint8Array<ArrayBuffer>]) });
-          },
-        }),
-      ),
-  };
-}
-
-/** The part of Emscripten's in-memory file system (MEMFS) that sizes a file's bytes. */
-export interface MemfsFileStorage {
-  expandFileStorage(node: MemfsNode, capacity: number): void;
-  resizeFileStorage(node: MemfsNode, size: number): void;
-}
-interface MemfsNode {
-  contents: Uint8Array | null;
-  usedBytes: number;
-}
-
-/**
- * An in-memory PGlite keeps its files in MEMFS, whose resize (what fallocate and ftruncate do) reallocates a growing file
- * to exactly its new size and copies it. Postgres extends a relation by fallocate during bulk writes, so filling a table
- * cost time quadratic in its size: a COPY of the whole dataset took 30 s, 10 s with this (and every table the batch load
- * writes paid it too). A file now grows as MEMFS grows it on write (geometrically: expandFileStorage), the new bytes
- * zero as fallocate leaves them; shrinking is unchanged. A warehouse on disk (dataDir) does not use MEMFS.
- */
-export function growFilesGeometrically(memfs: MemfsFileStorage): void {
-  const resize = memfs.resizeFileStorage.bind(memfs);
-  memfs.resizeFileStorage = (node, size) => {
-    if (!node.contents || size <= node.usedBytes) return resize(node, size);
-    memfs.expandFileStorage(node, size);
-    node.contents.fill(0, node.usedBytes, size);
-    node.usedBytes = size;
-  };
-}
-
-/** MEMFS of a PGlite in memory (its root mount), when this build exposes it. */
-function memfsOf(db: PGlite): MemfsFileStorage | undefined {
-  const type = (db as unknown as { mod?: { FS?: { root?: { mount?: { type?: Partial<MemfsFileStorage> } } } } }).mod?.FS?.root?.mount?.type;
-  return typeof type?.resizeFileStorage === 'function' && typeof type.expandFileStorage === 'function' ? (type as MemfsFileStorage) : undefined;
-}
+import type { EngineError, EngineRequest, EngineSettings } from './embedded-engine';
 
 export interface EmbeddedWarehouseOptions {
   /** Folder that keeps the database between runs; in memory when absent. */
@@ -71,55 +10,91 @@ export interface EmbeddedWarehouseOptions {
   port: number;
 }
 
-/**
- * Postgres's page cache inside the WASM memory (initdb's default is 128MB, all of it resident once touched). The data
- * files are real files under dataDir, so a page not cached here is read from the operating system's cache; 32MB keeps
- * the staging table and the indexes MERGE walks.
- */
-const SHARED_BUFFERS = '32MB';
+// The engine's thread runs TypeScript through tsx's require hook, as the emulator processes do.
+const ENGINE_SOURCE = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'embedded-engine.ts'))}).runEngineWorker();`;
 
-/**
- * A full garbage collection, now. PGlite's first start in an empty folder runs initdb in a second WASM instance and
- * copies the new data folder across, then drops both: ~350 MB of WASM memory and buffers that stay resident until V8's
- * next full collection, which a process with a small JS heap may not run for minutes (it stayed through a whole
- * benchmark replay). `gc` is exposed to a fresh context only, and the flag taken back at once.
- */
-export function collectGarbage(): void {
-  let gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) {
-    setFlagsFromString('--expose-gc');
-    try {
-      gc = runInNewContext('gc') as () => void;
-    } finally {
-      setFlagsFromString('--no-expose-gc');
-    }
-  }
-  // Twice: the first pass finalises the dropped WASM memories, the second frees what they held.
-  gc();
-  gc();
+const toError = (error: EngineError) => Object.assign(new Error(error.message), error);
+
+/** Requests to the engine's thread, each answered by id; everything pending fails if the thread ends. */
+function engineChannel(worker: Worker) {
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let ended: Error | undefined;
+  const endAll = (error: Error) => {
+    ended ??= error;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+  worker.on('message', (message: { id?: number; result?: unknown; error?: EngineError }) => {
+    const call = message.id === undefined ? undefined : pending.get(message.id);
+    if (!call || message.id === undefined) return;
+    pending.delete(message.id);
+    if (message.error) call.reject(toError(message.error));
+    else call.resolve(message.result);
+  });
+  worker.on('error', (error) => endAll(Object.assign(new Error(`the embedded warehouse failed: ${error.message}`), { cause: error })));
+  worker.on('exit', (code) => endAll(new Error(`the embedded warehouse's thread ended (exit code ${code})`)));
+  return <T>(request: EngineRequest): Promise<T> => {
+    if (ended) return Promise.reject(ended);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, request });
+    });
+  };
+}
+
+function engineSession(call: ReturnType<typeof engineChannel>): SqlSession {
+  return {
+    query: <T>(sql: string, params?: unknown[]) => call<T[]>({ op: 'query', sql, params }),
+    canCopyCsv: true,
+    async transaction(work) {
+      const tx = await call<number>({ op: 'begin' });
+      let result;
+      try {
+        result = await work({
+          query: <T>(sql: string, params?: unknown[]) => call<T[]>({ op: 'query', tx, sql, params }),
+          bulkInsert: (table, columns, rows) => call<void>({ op: 'bulkInsert', tx, table, columns, rows }),
+          copyCsv: (table, columns, csv) => call<void>({ op: 'copyCsv', tx, table, columns, csv }),
+        });
+      } catch (error) {
+        await call({ op: 'end', tx, commit: false }).catch(() => undefined);
+        throw error;
+      }
+      await call({ op: 'end', tx, commit: true });
+      return result;
+    },
+  };
 }
 
 /**
  * Postgres 18 compiled to WASM (PGlite), served over the Postgres wire protocol so `psql` and `pg` connect as they
- * would to Redshift. Loads run in-process (the Firehose emulator calls copyRows), clients share one serialised backend.
+ * would to Redshift. It runs on a thread of its own: a MERGE of a few thousand staged lines into a table of hundreds
+ * of thousands is one synchronous call into WASM, and on the local stack's main thread such calls held its event
+ * loop (the event source, the Firehose, the API router) for up to 2 s at a time through a whole-dataset replay.
+ * Loads and queries reach it as messages (the Firehose loader's COPY too); clients share one serialised backend.
  */
 export async function startEmbeddedWarehouse(options: EmbeddedWarehouseOptions): Promise<Warehouse> {
-  const settings = { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] };
-  const db = options.dataDir ? new PGlite(options.dataDir, settings) : new PGlite(settings);
-  await db.waitReady;
-  const memfs = options.dataDir ? undefined : memfsOf(db);
-  if (memfs) growFilesGeometrically(memfs);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 16 });
-  await server.start();
+  const settings: EngineSettings = { port: options.port, ...(options.dataDir ? { dataDir: options.dataDir } : {}) };
+  const worker = new Worker(ENGINE_SOURCE, { eval: true, workerData: settings });
+  const call = engineChannel(worker);
+  await new Promise<void>((ready, failed) => {
+    const started = (message: { ready?: boolean; failed?: EngineError }) => {
+      if (message.ready) ready();
+      else if (message.failed) failed(toError(message.failed));
+      else return;
+      worker.off('message', started);
+    };
+    worker.on('message', started);
+    worker.once('exit', (code) => failed(new Error(`the embedded warehouse's thread ended while starting (exit code ${code})`)));
+  });
   const url = `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres?sslmode=disable`;
-  const session = pgliteSession(db);
-  const warehouse = new Warehouse(url, session, async () => {
-    await server.stop();
-    await db.close();
+  const warehouse = new Warehouse(url, engineSession(call), async () => {
+    await call({ op: 'close' }).catch(() => undefined);
+    await worker.terminate();
   });
   await warehouse.migrate();
   // initdb's instance is unreachable once the task that made the last migration's query has ended.
-  await new Promise((next) => setImmediate(next));
-  collectGarbage();
+  await call({ op: 'collectGarbage' });
   return warehouse;
 }

@@ -1,4 +1,4 @@
-import { growFilesGeometrically, type MemfsFileStorage } from './embedded';
+import { growFilesGeometrically, type MemfsFileStorage } from './embedded-engine';
 
 // MEMFS as Emscripten builds it: expandFileStorage grows capacity geometrically, resizeFileStorage reallocates exactly.
 function memfs(): MemfsFileStorage & { reallocations: number } {
