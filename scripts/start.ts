@@ -166,7 +166,7 @@ async function main(): Promise<number> {
         batchSize: Number(values['batch-size']),
         concurrency: Number(values.concurrency),
       },
-      { dumps: dump ? [dump.path] : [] },
+      { union: { dumps: dump ? [dump.path] : [] } },
     );
     console.log(`replayed in ${seconds(replayStarted)}:\n${formatSummary(replayed)}`);
 

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { chunkWithin } from '@invoice-pipeline/retry';
 import { readDynamoDbTotals, readWarehouseTotals, stageOutputs, type LocalPipeline } from '@invoice-pipeline/local-stack';
-import { replay, storeIdFor } from '@invoice-pipeline/pos-simulator';
+import { replayInWorker, storeIdFor } from '@invoice-pipeline/pos-simulator';
 import { invoiceItems } from '@invoice-pipeline/stream-processor/src/invoices/dynamodb-items';
 import { putItems } from '@invoice-pipeline/stream-processor/src/invoices/write-dynamodb';
 import { normaliseInvoice, recordVersion, type NormalisedLine } from '@invoice-pipeline/transactions';
@@ -84,21 +84,26 @@ export const streamPath: Bench = {
     const memory = samplePeakMemory();
     const started = performance.now();
     let lastReport = started;
-    const replayed = await replay({
-      url: pipeline.api.url,
-      apiKey: pipeline.api.key,
-      source: BUNDLED_DATASET,
-      limitRows,
-      ...REPLAY_SETTINGS,
-      // A request the API answers after the client gave up is retried and sent again: on a crowded machine a short
-      // timeout turns slowness into a storm of retries. Generous here; the replay's own default elsewhere.
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      onProgress(progress) {
-        if (performance.now() - lastReport < 10_000) return;
-        lastReport = performance.now();
-        log(`stream path: ${grouped(progress.accepted.lines)} lines accepted, ${progress.requests} requests (${progress.retried} retried), ${pipeline.eventSource.stats().invoicesDelivered} invoices processed`);
+    // On a thread of its own, as `pnpm start` replays.
+    const { summary: replayed } = await replayInWorker(
+      {
+        url: pipeline.api.url,
+        apiKey: pipeline.api.key,
+        source: BUNDLED_DATASET,
+        limitRows,
+        ...REPLAY_SETTINGS,
+        // A request the API answers after the client gave up is retried and sent again: on a crowded machine a short
+        // timeout turns slowness into a storm of retries. Generous here; the replay's own default elsewhere.
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
       },
-    });
+      {
+        onProgress(progress) {
+          if (performance.now() - lastReport < 10_000) return;
+          lastReport = performance.now();
+          log(`stream path: ${grouped(progress.accepted.lines)} lines accepted, ${progress.requests} requests (${progress.retried} retried), ${pipeline.eventSource.stats().invoicesDelivered} invoices processed`);
+        },
+      },
+    );
     const replayMs = performance.now() - started;
     log(`stream path: replayed ${grouped(replayed.accepted.lines)} lines in ${(replayMs / 1000).toFixed(1)} s; waiting for the sinks`);
     if (replayed.failed.invoices || replayed.rejected.invoices) {

@@ -37,8 +37,12 @@ describe('replayInWorker', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('replays on another thread and answers with the summary replay() gives', async () => {
-    const { summary, union } = await replayInWorker({ url, apiKey: 'key', source: SAMPLE, stores: 3, batchSize: 25 });
+  it('replays on another thread and answers with the summary replay() gives, its progress heard on this one', async () => {
+    const progress: number[] = [];
+    const { summary, union } = await replayInWorker({ url, apiKey: 'key', source: SAMPLE, stores: 3, batchSize: 25 }, { onProgress: (state) => progress.push(state.accepted.invoices) });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBeLessThanOrEqual(reference.totals.invoices);
     expect(summary).toMatchObject({ rows: 1_071, badRows: 0, unaccounted: 0, requests: api.requests.length });
     expect(summary.totals).toEqual(reference.totals);
     expect(api.accepted).toHaveLength(reference.totals.invoices);
@@ -46,7 +50,7 @@ describe('replayInWorker', () => {
   });
 
   it('with union: every line read once per (invoiceNo, lineNo), then each dump, whose lines the replay also sent count as repeated', async () => {
-    const { summary, union } = await replayInWorker({ url, apiKey: 'key', source: SAMPLE, stores: 2, batchSize: 50 }, { dumps: [SAMPLE] });
+    const { summary, union } = await replayInWorker({ url, apiKey: 'key', source: SAMPLE, stores: 2, batchSize: 50 }, { union: { dumps: [SAMPLE] } });
     expect(summary.totals).toEqual(reference.totals);
     expect(union).toEqual({ totals: reference.totals, repeated: reference.totals.lines, dumps: [reference.totals] });
   });

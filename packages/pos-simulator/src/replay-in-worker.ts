@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Totals } from '@invoice-pipeline/transactions/files';
-import type { ReplayOptions, ReplaySummary } from './replay';
+import type { ReplayOptions, ReplayProgress, ReplaySummary } from './replay';
 
 /** ReplayOptions that can cross to another thread: no functions, no signal. */
 export type WorkerReplayOptions = Omit<ReplayOptions, 'fetch' | 'clock' | 'random' | 'signal' | 'onProgress' | 'onInvoice'>;
@@ -18,6 +18,15 @@ export interface UnionTotals {
 export interface WorkerReplayRequest {
   options: WorkerReplayOptions;
   union?: { dumps: string[] };
+  /** Whether to post each ReplayProgress back. */
+  progress?: boolean;
+}
+
+export interface WorkerReplayExtras {
+  /** Also tally the union a warehouse fed by both paths holds (UnionTotals). */
+  union?: { dumps: string[] };
+  /** Hears the replay's progress, on this thread. */
+  onProgress?: (progress: ReplayProgress) => void;
 }
 
 export interface WorkerReplayResult {
@@ -34,12 +43,13 @@ const WORKER_SOURCE = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); r
  * tallying shared one busy thread with them: that thread was ~95% busy through a whole-dataset replay. With `union`,
  * the thread also tallies every invoice it reads and then each dump's lines, keyed (see UnionTotals).
  */
-export function replayInWorker(options: WorkerReplayOptions, union?: { dumps: string[] }): Promise<WorkerReplayResult> {
-  const request: WorkerReplayRequest = { options, ...(union ? { union } : {}) };
+export function replayInWorker(options: WorkerReplayOptions, extras: WorkerReplayExtras = {}): Promise<WorkerReplayResult> {
+  const request: WorkerReplayRequest = { options, ...(extras.union ? { union: extras.union } : {}), progress: extras.onProgress !== undefined };
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: request });
     let settled = false;
-    worker.once('message', (message: { result?: WorkerReplayResult; error?: { message: string; stack?: string } }) => {
+    worker.on('message', (message: { progress?: ReplayProgress; result?: WorkerReplayResult; error?: { message: string; stack?: string } }) => {
+      if (message.progress) return extras.onProgress?.(message.progress);
       settled = true;
       if (message.result) resolve(message.result);
       else reject(Object.assign(new Error(`replay: ${message.error?.message ?? 'failed'}`), { stack: message.error?.stack }));

@@ -17,9 +17,13 @@ async function addDump(union: KeyedTally, dump: string): Promise<Totals> {
   return dumpOnly.totals();
 }
 
-async function run({ options, union: unionOf }: WorkerReplayRequest): Promise<WorkerReplayResult> {
+async function run({ options, union: unionOf, progress }: WorkerReplayRequest): Promise<WorkerReplayResult> {
   const union = unionOf ? new KeyedTally() : undefined;
-  const summary = await replay({ ...options, ...(union ? { onInvoice: (invoice) => union.add(normaliseInvoice(invoice)) } : {}) });
+  const summary = await replay({
+    ...options,
+    ...(union ? { onInvoice: (invoice) => union.add(normaliseInvoice(invoice)) } : {}),
+    ...(progress ? { onProgress: (state) => parentPort?.postMessage({ progress: state }) } : {}),
+  });
   if (!union || !unionOf) return { summary };
   const dumps: Totals[] = [];
   for (const dump of unionOf.dumps) dumps.push(await addDump(union, dump));
