@@ -1,5 +1,5 @@
 import { GetRecordsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { startKinesisEventSource, type FailedBatch, type KinesisEventRecord } from './kinesis-event-source';
+import { byPartitionKey, startKinesisEventSource, type FailedBatch, type KinesisEventRecord } from './kinesis-event-source';
 import { startTestKinesis, type TestKinesis } from '@invoice-pipeline/local-emulators/testing';
 
 describe('the local Kinesis event source mapping', () => {
@@ -252,4 +252,55 @@ describe('the local Kinesis event source mapping', () => {
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.every((limit) => limit === 5)).toBe(true);
   }, 60_000);
+
+  it('with a parallelization factor, runs that many batches of a shard at once, each key in order, each batch at most batchSize', async () => {
+    const name = 'parallel';
+    await kinesis.createStream(name, 1);
+    // 60 records of 6 keys, ten each, interleaved.
+    const records = Array.from({ length: 60 }, (_, i) => ({ Data: Buffer.from(`k${i % 6}-${Math.floor(i / 6)}`), PartitionKey: `k${i % 6}` }));
+    await kinesis.client.send(new PutRecordsCommand({ StreamName: name, Records: records }));
+    const deliveries: string[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const source = await startKinesisEventSource({
+      kinesis: kinesis.client,
+      streamName: name,
+      streamArn: 'arn',
+      region: 'eu-west-2',
+      batchSize: 8,
+      parallelizationFactor: 3,
+      async invoke({ Records }) {
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        deliveries.push(Records.map(text));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running -= 1;
+        return {};
+      },
+      onFailure: async () => undefined,
+    });
+    try {
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(3);
+    expect(deliveries.every((batch) => batch.length <= 8)).toBe(true);
+    expect(deliveries.flat().sort()).toEqual(records.map((record) => record.Data.toString()).sort());
+    for (let key = 0; key < 6; key += 1) {
+      const ofKey = deliveries.flat().filter((text) => text.startsWith(`k${key}-`));
+      expect(ofKey).toEqual(Array.from({ length: 10 }, (_, n) => `k${key}-${n}`));
+    }
+  }, 60_000);
+
+  it('splits by partition key: the same key always in the same group, every record once, in order', () => {
+    const event = (key: string, n: number) => ({ kinesis: { partitionKey: key, data: String(n) } }) as KinesisEventRecord;
+    const records = Array.from({ length: 40 }, (_, n) => event(`invoice-${n % 7}`, n));
+    expect(byPartitionKey(records, 1)).toEqual([records]);
+    const groups = byPartitionKey(records, 4);
+    expect(groups.length).toBeLessThanOrEqual(4);
+    expect(groups.flat().map((record) => Number(record.kinesis.data)).sort((a, b) => a - b)).toEqual(records.map((_, n) => n));
+    for (const group of groups) expect(group).toEqual(records.filter((record) => group.some((other) => other.kinesis.partitionKey === record.kinesis.partitionKey)));
+  });
 });

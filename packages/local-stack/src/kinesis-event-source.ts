@@ -6,7 +6,7 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { backoffDelay, sleep } from '@invoice-pipeline/retry';
 
 /**
@@ -77,6 +77,13 @@ export interface EventSourceOptions {
   invoke: (event: { Records: KinesisEventRecord[] }) => Promise<BatchResult>;
   onFailure: (failed: FailedBatch) => Promise<void>;
   batchSize?: number;
+  /**
+   * Batches of one shard processed at once (Lambda's ParallelizationFactor, 1-10): the records read from a shard are
+   * split by partition key into this many groups, each delivered in batches of at most batchSize, in order within its
+   * group, all at the same time; the shard is read on once every group is done. A key's records stay in order, as
+   * in Lambda (which, unlike this, lets each group read on by itself).
+   */
+  parallelizationFactor?: number;
   maximumRetryAttempts?: number;
   /** Records older than this (by arrival in the stream) are sent on-failure instead of being invoked; -1: no limit. */
   maximumRecordAgeInSeconds?: number;
@@ -132,9 +139,19 @@ function toEventRecord(record: KinesisRecord, shardId: string, options: EventSou
   };
 }
 
+/** Records split into `groups` by a hash of their partition key, each group in stream order (empty groups left out). */
+export function byPartitionKey(records: KinesisEventRecord[], groups: number): KinesisEventRecord[][] {
+  if (groups === 1) return [records];
+  const split: KinesisEventRecord[][] = Array.from({ length: groups }, () => []);
+  for (const record of records) split[createHash('md5').update(record.kinesis.partitionKey).digest().readUInt32BE(0) % groups]?.push(record);
+  return split.filter((group) => group.length > 0);
+}
+
 export async function startKinesisEventSource(options: EventSourceOptions): Promise<RunningEventSource> {
   const log = options.log ?? (() => undefined);
   const batchSize = options.batchSize ?? 100;
+  const factor = options.parallelizationFactor ?? 1;
+  if (!Number.isInteger(factor) || factor < 1 || factor > 10) throw new RangeError('parallelizationFactor must be an integer from 1 to 10');
   const maxRetries = options.maximumRetryAttempts ?? 3;
   const maxAgeMs = (options.maximumRecordAgeInSeconds ?? -1) * 1000;
   const stats: EventSourceStats = { invocations: 0, recordsDelivered: 0, invoicesDelivered: 0, retries: 0, recordsSentToOnFailure: 0, recordsExpired: 0, inFlight: 0 };
@@ -239,7 +256,7 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
     /** One GetRecords, with the moment it was asked for (an empty answer says the shard was read to its tip then). */
     const read = async (from: string) => {
       const askedAt = tick();
-      return { askedAt, reply: await options.kinesis.send(new GetRecordsCommand({ ShardIterator: from, Limit: batchSize })) };
+      return { askedAt, reply: await options.kinesis.send(new GetRecordsCommand({ ShardIterator: from, Limit: batchSize * factor })) };
     };
     let shardIterator = await iterator();
     /** The next batch, read while the current one is delivered (see below). */
@@ -260,7 +277,10 @@ export async function startKinesisEventSource(options: EventSourceOptions): Prom
             ahead.catch(() => undefined);
           }
           stats.inFlight += records.length;
-          await deliver(shardId, records.map((r) => toEventRecord(r, shardId, options)));
+          const events = records.map((r) => toEventRecord(r, shardId, options));
+          await Promise.all(byPartitionKey(events, factor).map(async (group) => {
+            for (let start = 0; start < group.length; start += batchSize) await deliver(shardId, group.slice(start, start + batchSize));
+          }));
           lastSequence.set(shardId, records.at(-1)?.SequenceNumber as string);
         } else await sleep(options.pollIntervalMs ?? 200);
       } catch (error) {

@@ -12,6 +12,7 @@ import { Stoppers } from './stoppers';
 /** The stream event of the stream's consumer (processInvoices) as declared in serverless.yml (what the event source mapping is built from). */
 interface StreamEventSettings {
   batchSize?: number;
+  parallelizationFactor?: number;
   maximumRetryAttempts?: number;
   maximumRecordAgeInSeconds?: number;
   bisectBatchOnFunctionError?: boolean;
@@ -151,6 +152,7 @@ export async function startLocalPipeline(options: PipelineOptions): Promise<Loca
       streamArn: stageOutputs(stack.endpoints).streamArn,
       region: stack.endpoints.region,
       batchSize: Number(settings.batchSize ?? 100),
+      parallelizationFactor: Number(settings.parallelizationFactor ?? 1),
       maximumRetryAttempts: Number(settings.maximumRetryAttempts ?? 3),
       maximumRecordAgeInSeconds: Number(settings.maximumRecordAgeInSeconds ?? -1),
       functionArn: `arn:aws:lambda:${stack.endpoints.region}:${LOCAL_ACCOUNT}:function:${functionName}`,
