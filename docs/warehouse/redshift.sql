@@ -178,6 +178,8 @@ GRANT SELECT ON TABLE invoice_lines, dim_date, dim_product, dim_customer, custom
 
 -- migration 6: batch staging unlogged (Postgres)
 
+-- migration 7: stream staging unlogged (Postgres)
+
 -- merge of staged rows (run in one transaction, e.g. by a scheduled query)
 BEGIN;
 LOCK invoice_lines_staging;

@@ -74,6 +74,14 @@ export const WAREHOUSE_MIGRATIONS: readonly WarehouseMigration[] = [
     // embedded warehouse it costs about half. Redshift has no UNLOGGED (nor a WAL of this kind): nothing to do there.
     statements: (dialect) => (dialect === 'postgres' ? [`ALTER TABLE ${BATCH_TABLES.staging} SET UNLOGGED;`] : []),
   },
+  {
+    version: 7,
+    name: 'stream staging unlogged (Postgres)',
+    // The stream's staged lines live inside one transaction: the loader COPYs the staged files, merges them, records the
+    // files as loaded and empties the table, all at once (localLoaderSession). After a crash Postgres empties an unlogged
+    // table, and nothing was committed that needed it. Unlogged, that COPY (the whole stream, file by file) writes no WAL.
+    statements: (dialect) => (dialect === 'postgres' ? [`ALTER TABLE ${WAREHOUSE_TABLES.staging} SET UNLOGGED;`] : []),
+  },
 ];
 
 /** DDL of the migrations table itself (same on both engines). */

@@ -29,7 +29,7 @@ describe('the embedded warehouse, on its own thread', () => {
     } finally {
       await warehouse.close();
     }
-  }, 60_000);
+  }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
 
   it('carries a Postgres error across with its fields, and a failed transaction leaves nothing', async () => {
     const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
@@ -47,5 +47,5 @@ describe('the embedded warehouse, on its own thread', () => {
     } finally {
       await warehouse.close();
     }
-  });
+  }, 120_000);
 });

@@ -42,7 +42,10 @@ describe('the embedded warehouse', () => {
   it('is migrated once, idempotently', async () => {
     expect(await warehouse.migrate()).toEqual([]);
     const { rows: versions } = await client.query(`SELECT version FROM ${WAREHOUSE_TABLES.migrations} ORDER BY version`);
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
+    // Both staging tables hold rows only inside a load's transaction: unlogged on Postgres (no WAL for their COPY).
+    const { rows: persistence } = await client.query(`SELECT relname, relpersistence FROM pg_class WHERE relname IN ('${WAREHOUSE_TABLES.staging}', 'invoice_lines_batch_staging') ORDER BY relname`);
+    expect(persistence).toEqual([{ relname: 'invoice_lines_batch_staging', relpersistence: 'u' }, { relname: WAREHOUSE_TABLES.staging, relpersistence: 'u' }]);
   });
 
   it('loads a COPY into staging and merges it exactly once, even when delivered twice', async () => {
