@@ -5,12 +5,6 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { parentPort, workerData } from 'node:worker_threads';
 
-/** CSV for Postgres COPY: unquoted empty is NULL, everything else quoted, quotes doubled. */
-function toCopyCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
-  const cell = (value: unknown) => (value === null || value === undefined ? '' : `"${String(value).replaceAll('"', '""')}"`);
-  return rows.map((row) => columns.map((column) => cell(row[column])).join(',')).join('\n') + '\n';
-}
-
 /** The part of Emscripten's in-memory file system (MEMFS) that sizes a file's bytes. */
 export interface MemfsFileStorage {
   expandFileStorage(node: MemfsNode, capacity: number): void;
@@ -77,7 +71,6 @@ export type EngineRequest =
   | { op: 'query'; tx?: number; sql: string; params?: unknown[] }
   | { op: 'begin' }
   | { op: 'end'; tx: number; commit: boolean }
-  | { op: 'bulkInsert'; tx: number; table: string; columns: readonly string[]; rows: ReadonlyArray<Record<string, unknown>> }
   | { op: 'copyCsv'; tx: number; table: string; columns: readonly string[]; csv: Uint8Array }
   | { op: 'collectGarbage' }
   | { op: 'close' };
@@ -150,9 +143,6 @@ export async function serveEngine(settings: EngineSettings, port: NonNullable<ty
         await entry.ended;
         return undefined;
       }
-      case 'bulkInsert':
-        await txOf(request.tx).tx.query(copyFromBlob(request.table, request.columns), [], { blob: new Blob([toCopyCsv(request.columns, request.rows)]) });
-        return undefined;
       case 'copyCsv':
         await txOf(request.tx).tx.query(copyFromBlob(request.table, request.columns), [], { blob: new Blob([request.csv as Uint8Array<ArrayBuffer>]) });
         return undefined;

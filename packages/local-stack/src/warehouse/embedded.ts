@@ -13,6 +13,12 @@ export interface EmbeddedWarehouseOptions {
 // The engine's thread runs TypeScript through tsx's require hook, as the emulator processes do.
 const ENGINE_SOURCE = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'embedded-engine.ts'))}).runEngineWorker();`;
 
+/** CSV for Postgres COPY: unquoted empty is NULL, everything else quoted, quotes doubled. */
+function toCopyCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
+  const cell = (value: unknown) => (value === null || value === undefined ? '' : `"${String(value).replaceAll('"', '""')}"`);
+  return rows.map((row) => columns.map((column) => cell(row[column])).join(',')).join('\n') + '\n';
+}
+
 const toError = (error: EngineError) => Object.assign(new Error(error.message), error);
 
 /** Requests to the engine's thread, each answered by id; everything pending fails if the thread ends. */
@@ -54,7 +60,9 @@ function engineSession(call: ReturnType<typeof engineChannel>): SqlSession {
       try {
         result = await work({
           query: <T>(sql: string, params?: unknown[]) => call<T[]>({ op: 'query', tx, sql, params }),
-          bulkInsert: (table, columns, rows) => call<void>({ op: 'bulkInsert', tx, table, columns, rows }),
+          // Rows cross as the CSV their COPY reads: one string, not thousands of objects to clone, and the engine's thread
+          // (the warehouse's long pole) does only the COPY.
+          bulkInsert: (table, columns, rows) => call<void>({ op: 'copyCsv', tx, table, columns, csv: Buffer.from(toCopyCsv(columns, rows)) }),
           copyCsv: (table, columns, csv) => call<void>({ op: 'copyCsv', tx, table, columns, csv }),
         });
       } catch (error) {

@@ -115,6 +115,9 @@ describe.each(warehouseEngines)('loading staged files (%s warehouse)', (engine) 
     expect(await load()).toMatchObject({ loaded: 1 });
     const [{ rows = 0 } = {}] = await warehouse.query<{ rows: number }>(`SELECT reltuples::int AS rows FROM pg_class WHERE relname = '${WAREHOUSE_TABLES.lines}'`);
     expect(Number(rows)).toBeGreaterThanOrEqual(200);
+    // Statistics of the columns the merge joins on (key and version).
+    const analysed = await warehouse.query<{ attname: string }>(`SELECT attname FROM pg_stats WHERE tablename = '${WAREHOUSE_TABLES.lines}' ORDER BY attname`);
+    expect(analysed.map((row) => row.attname)).toEqual(expect.arrayContaining(['invoice_no', 'line_no', 'record_version']));
   });
 });
 
@@ -144,5 +147,12 @@ describe('analyseAsAutovacuum', () => {
     expect(analyses()).toBe(2);
     await analyse(10);
     expect(analyses()).toBe(3);
+  });
+
+  it('analyses only the columns it is given, when given some', async () => {
+    const statements: string[] = [];
+    const analyse = analyseAsAutovacuum({ query: async <T>(sql: string) => (statements.push(sql), [{ rows: 0 }] as T[]) }, 'invoice_lines', ['invoice_no', 'line_no', 'record_version']);
+    await analyse(51);
+    expect(statements[0]).toBe('ANALYZE invoice_lines (invoice_no, line_no, record_version)');
   });
 });

@@ -2,7 +2,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { parseJsonObjects, rowForColumns } from '@invoice-pipeline/local-firehose';
-import { STAGED_COPY_COLUMNS, WAREHOUSE_TABLES, type LoaderSession, type StagedFile } from '@invoice-pipeline/warehouse';
+import { STAGED_COPY_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type LoaderSession, type StagedFile } from '@invoice-pipeline/warehouse';
 import type { Warehouse } from '@invoice-pipeline/warehouse/postgres';
 
 const gunzipAsync = promisify(gunzip);
@@ -15,15 +15,16 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
  * guessed from its first pages and joined each merge's invoices to the whole table by a sequential scan. The merge's
  * two version DELETEs then read every line on every load, quadratic over a replay: at 500,000 lines they took ~600 ms
  * of a 1 s merge of 7,000 rows, and 2 ms once the table was analysed (index scans of its key). Returns the function
- * to call with the rows each load added.
+ * to call with the rows each load added. `columns`: only these get statistics (the row count is always updated).
  */
-export function analyseAsAutovacuum(warehouse: Pick<Warehouse, 'query'>, table: string): (rowsChanged: number) => Promise<void> {
+export function analyseAsAutovacuum(warehouse: Pick<Warehouse, 'query'>, table: string, columns?: readonly string[]): (rowsChanged: number) => Promise<void> {
+  const analyse = `ANALYZE ${table}${columns ? ` (${columns.join(', ')})` : ''}`;
   let changed = 0;
   let rowsAtLastAnalyse = 0;
   return async (rowsChanged) => {
     changed += rowsChanged;
     if (changed <= 50 + 0.1 * rowsAtLastAnalyse) return;
-    await warehouse.query(`ANALYZE ${table}`);
+    await warehouse.query(analyse);
     const [{ rows = 0 } = {}] = await warehouse.query<{ rows: number }>(`SELECT reltuples::bigint AS rows FROM pg_class WHERE relname = $1`, [table]);
     rowsAtLastAnalyse = Math.max(0, Number(rows));
     changed = 0;
@@ -37,7 +38,9 @@ export function analyseAsAutovacuum(warehouse: Pick<Warehouse, 'query'>, table: 
  * as autovacuum would (Redshift analyses on its own too).
  */
 export function localLoaderSession(warehouse: Warehouse, s3: S3Client, bucket: string): LoaderSession {
-  const analyse = analyseAsAutovacuum(warehouse, WAREHOUSE_TABLES.lines);
+  // The merge joins staged lines to invoice_lines by key and version: statistics of those columns are what keep its plan
+  // on index scans (measured at 540,000 lines: 110 ms instead of 200 ms for all thirteen columns, the same plan).
+  const analyse = analyseAsAutovacuum(warehouse, WAREHOUSE_TABLES.lines, [...WAREHOUSE_KEY, 'record_version']);
   async function readRows(file: StagedFile): Promise<Record<string, unknown>[]> {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }));
     const stored = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
