@@ -94,6 +94,7 @@ export async function startEmbeddedWarehouse(options: EmbeddedWarehouseOptions):
       worker.off('message', started);
     };
     worker.on('message', started);
+    worker.once('error', (error) => failed(Object.assign(new Error(`the embedded warehouse failed to start: ${error.message}`), { cause: error })));
     worker.once('exit', (code) => failed(new Error(`the embedded warehouse's thread ended while starting (exit code ${code})`)));
   });
   const url = `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres?sslmode=disable`;
