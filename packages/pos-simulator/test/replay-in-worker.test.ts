@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BUNDLED_SAMPLES, summariseSource, type SourceSummary } from '@invoice-pipeline/transactions/files';
-import { FakeApi } from '../test/fake-api';
-import { replayInWorker } from './replay-in-worker';
+import { FakeApi } from './fake-api';
+import { replayInWorker } from '../src/replay-in-worker';
 
 const SAMPLE = BUNDLED_SAMPLES.kaggleHead;
 
