@@ -97,7 +97,7 @@ const copyFromBlob = (table: string, columns: readonly string[]) => `COPY ${tabl
 const ROLLBACK = Symbol('rollback');
 
 /** Starts PGlite and its server, then answers the main thread's requests until `close`. */
-export async function serveEngine(settings: EngineSettings, port: NonNullable<typeof parentPort>): Promise<void> {
+async function serveEngine(settings: EngineSettings, port: NonNullable<typeof parentPort>): Promise<void> {
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`];
   const db = settings.dataDir ? new PGlite(settings.dataDir, { startParams }) : new PGlite({ startParams });
   await db.waitReady;
