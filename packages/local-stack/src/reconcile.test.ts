@@ -5,9 +5,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { gzipSync } from 'node:zlib';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDb, type RunningServer } from '@invoice-pipeline/local-emulators';
 import { startTestKinesis, startTestS3, type TestKinesis, type TestS3 } from '@invoice-pipeline/local-emulators/testing';
-import { HEADER_SK, invoiceKey, linesSk, normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
-import { BUNDLED_SAMPLES, groupInvoices, KeyedTally, readSource } from '@invoice-pipeline/transactions/files';
-import { countBadRecords, InvoiceTally, readArchiveTotals, readDynamoDbTotals, readStreamTotals, SharedRecords } from './reconcile';
+import { HEADER_SK, invoiceKey, linesSk, normaliseInvoice, type Invoice, type NormalisedLine } from '@invoice-pipeline/transactions';
+import { BUNDLED_SAMPLES, groupInvoices, InvoiceTally, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
+import { countBadRecords, readArchiveTotals, readDynamoDbTotals, readStreamTotals, SharedRecords } from './reconcile';
 
 const invoice = (invoiceNo: string, prices: string[], quantity = 2): Invoice => ({
   invoiceNo,
@@ -17,6 +17,28 @@ const invoice = (invoiceNo: string, prices: string[], quantity = 2): Invoice => 
   storeId: 'store-001',
   lines: prices.map((unitPrice, index) => ({ stockCode: `S${index}`, description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity, unitPrice })),
 });
+
+/** The reference tally: lines counted once per (invoiceNo, lineNo); `repeated` counts the others. */
+class KeyedTally {
+  private readonly tally = new Tally();
+  private readonly seen = new Set<string>();
+  repeated = 0;
+
+  add(lines: Iterable<NormalisedLine>): void {
+    for (const line of lines) {
+      const key = `${line.invoiceNo}#${line.lineNo}`;
+      if (this.seen.has(key)) this.repeated += 1;
+      else {
+        this.seen.add(key);
+        this.tally.add(line);
+      }
+    }
+  }
+
+  totals(): Totals {
+    return this.tally.totals();
+  }
+}
 
 /** What the readers must agree with: the line-by-line tally of the lines each record normalises to. */
 function expectedTotals(invoices: Invoice[]) {

@@ -2,9 +2,9 @@ import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient }
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, lineTotalMillis, parseInvoice, parseMillis, S3_PREFIXES, type Invoice, type InvoiceType } from '@invoice-pipeline/transactions';
+import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, parseInvoice, parseMillis, S3_PREFIXES, type InvoiceType } from '@invoice-pipeline/transactions';
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
-import { isGzipStart, Tally, type Totals } from '@invoice-pipeline/transactions/files';
+import { InvoiceTally, isGzipStart, lineTotalsOf, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
 import { streamRecordPages } from '@invoice-pipeline/local-emulators';
 import { jsonObjectSpans, parseJsonObjectAt } from '@invoice-pipeline/local-firehose';
@@ -20,41 +20,6 @@ export interface SinkTotals extends Totals {
   duplicateLines?: number;
   invalidRecords?: number;
 }
-
-/**
- * Totals of whole invoices as the keyed sinks hold them: each (invoiceNo, lineNo) once, the first time it is seen;
- * `repeated` counts the others. The same as KeyedTally over normaliseInvoice's lines, without building each line: a
- * line's number is its 1-based position (normaliseInvoice), so the keys seen of an invoice are always 1..(the most lines
- * it came with), one count per invoice; and a line's total is summed as the exact thousandths normaliseInvoice formats
- * (lineTotalMillis) and Tally would parse back.
- */
-export class InvoiceTally {
-  private readonly tally = new Tally();
-  private readonly linesSeen = new Map<string, number>();
-  repeated = 0;
-
-  add(invoice: Pick<Invoice, 'invoiceNo' | 'lines'>): void {
-    this.addLineTotals(invoice.invoiceNo, lineTotalsOf(invoice));
-  }
-
-  /** An invoice given by its lines' exact totals (thousandths), in line order. */
-  addLineTotals(invoiceNo: string, lineTotals: readonly bigint[]): void {
-    const seen = this.linesSeen.get(invoiceNo) ?? 0;
-    const count = lineTotals.length;
-    this.repeated += Math.min(seen, count);
-    if (count <= seen) return;
-    let millis = 0n;
-    for (let index = seen; index < count; index += 1) millis += lineTotals[index] as bigint;
-    this.tally.addLines(invoiceNo, invoiceTypeOf(invoiceNo), count - seen, millis);
-    this.linesSeen.set(invoiceNo, count);
-  }
-
-  totals(): Totals {
-    return this.tally.totals();
-  }
-}
-
-const lineTotalsOf = (invoice: Pick<Invoice, 'lines'>) => invoice.lines.map((line) => lineTotalMillis(line.quantity, line.unitPrice));
 
 /** What a valid record holds for the tally: its invoice number and its lines' exact totals. */
 interface ValidRecord {

@@ -1,27 +1,27 @@
 // The thread replayInWorker starts (./replay-in-worker.ts): one replay, and the union tally when it is asked for.
 import { parentPort, workerData } from 'node:worker_threads';
 import { normaliseInvoice } from '@invoice-pipeline/transactions';
-import { groupInvoices, KeyedTally, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
+import { groupInvoices, InvoiceTally, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import type { WorkerReplayRequest, WorkerReplayResult } from './replay-in-worker';
 import { replay } from './replay';
 
 /** A dump's lines into the union (after the replay's: where both sent a line, the stream's counts); its own totals. */
-async function addDump(union: KeyedTally, dump: string): Promise<Totals> {
+async function addDump(union: InvoiceTally, dump: string): Promise<Totals> {
   const dumpOnly = new Tally();
   for await (const item of groupInvoices(readSource(dump))) {
     if (item.kind !== 'invoice') continue;
-    const lines = normaliseInvoice(item.invoice);
-    union.add(lines);
-    dumpOnly.addAll(lines);
+    union.add(item.invoice);
+    dumpOnly.addAll(normaliseInvoice(item.invoice));
   }
   return dumpOnly.totals();
 }
 
 async function run({ options, union: unionOf, progress }: WorkerReplayRequest): Promise<WorkerReplayResult> {
-  const union = unionOf ? new KeyedTally() : undefined;
+  // Per invoice, not per line: no set of 541,909 line keys (InvoiceTally is pinned to the keyed line tally by a test).
+  const union = unionOf ? new InvoiceTally() : undefined;
   const summary = await replay({
     ...options,
-    ...(union ? { onInvoice: (invoice) => union.add(normaliseInvoice(invoice)) } : {}),
+    ...(union ? { onInvoice: (invoice) => union.add(invoice) } : {}),
     ...(progress ? { onProgress: (state) => parentPort?.postMessage({ progress: state }) } : {}),
   });
   if (!union || !unionOf) return { summary };

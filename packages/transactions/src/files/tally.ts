@@ -1,5 +1,5 @@
-import { formatMillis, parseMillis } from '../money';
-import type { InvoiceType, NormalisedLine } from '../schemas';
+import { formatMillis, lineTotalMillis, parseMillis } from '../money';
+import { invoiceTypeOf, type Invoice, type InvoiceType, type NormalisedLine } from '../schemas';
 
 /** Counts and exact revenue of a set of lines: what every sink is reconciled on. */
 export interface Totals {
@@ -51,21 +51,36 @@ export class Tally {
   }
 }
 
-/** Totals of lines counted once per (invoiceNo, lineNo), as the keyed sinks hold them; `repeated` counts the others. */
-export class KeyedTally {
+/** An invoice's lines' exact totals (thousandths), in line order. */
+export const lineTotalsOf = (invoice: Pick<Invoice, 'lines'>): bigint[] => invoice.lines.map((line) => lineTotalMillis(line.quantity, line.unitPrice));
+
+/**
+ * Totals of whole invoices as the keyed sinks hold them: each (invoiceNo, lineNo) once, the first time it is seen;
+ * `repeated` counts the others. The same as tallying normaliseInvoice's lines keyed by (invoiceNo, lineNo), without
+ * building each line: a
+ * line's number is its 1-based position (normaliseInvoice), so the keys seen of an invoice are always 1..(the most lines
+ * it came with), one count per invoice; and a line's total is summed as the exact thousandths normaliseInvoice formats
+ * (lineTotalMillis) and Tally would parse back.
+ */
+export class InvoiceTally {
   private readonly tally = new Tally();
-  private readonly seen = new Set<string>();
+  private readonly linesSeen = new Map<string, number>();
   repeated = 0;
 
-  add(lines: Iterable<NormalisedLine>): void {
-    for (const line of lines) {
-      const key = `${line.invoiceNo}#${line.lineNo}`;
-      if (this.seen.has(key)) this.repeated += 1;
-      else {
-        this.seen.add(key);
-        this.tally.add(line);
-      }
-    }
+  add(invoice: Pick<Invoice, 'invoiceNo' | 'lines'>): void {
+    this.addLineTotals(invoice.invoiceNo, lineTotalsOf(invoice));
+  }
+
+  /** An invoice given by its lines' exact totals (thousandths), in line order. */
+  addLineTotals(invoiceNo: string, lineTotals: readonly bigint[]): void {
+    const seen = this.linesSeen.get(invoiceNo) ?? 0;
+    const count = lineTotals.length;
+    this.repeated += Math.min(seen, count);
+    if (count <= seen) return;
+    let millis = 0n;
+    for (let index = seen; index < count; index += 1) millis += lineTotals[index] as bigint;
+    this.tally.addLines(invoiceNo, invoiceTypeOf(invoiceNo), count - seen, millis);
+    this.linesSeen.set(invoiceNo, count);
   }
 
   totals(): Totals {
