@@ -17,6 +17,14 @@ describe('the local Kinesis event source mapping', () => {
   afterAll(() => kinesis.stop());
 
   const text = (record: KinesisEventRecord) => Buffer.from(record.kinesis.data, 'base64').toString();
+  /** Waits until every record put so far is processed, then stops the source (also when draining fails). */
+  async function drainThenStop(source: { drain(stallMs?: number): Promise<void>; stop(): Promise<void> }): Promise<void> {
+    try {
+      await source.drain(30_000);
+    } finally {
+      await source.stop();
+    }
+  }
 
   it('isolates a record that always crashes the function by bisection, sends it on-failure, and delivers every other record', async () => {
     const processed: string[] = [];
@@ -36,11 +44,7 @@ describe('the local Kinesis event source mapping', () => {
       },
       onFailure: async (batch) => void failed.push(batch),
     });
-    try {
-      await source.drain(30_000);
-    } finally {
-      await source.stop();
-    }
+    await drainThenStop(source);
     // Lambda sends metadata only: the poison record's position, never its data.
     expect(failed).toHaveLength(1);
     const info = failed[0]?.KinesisBatchInfo;
@@ -66,11 +70,7 @@ describe('the local Kinesis event source mapping', () => {
       invoke: async () => ({}),
       onFailure: async () => undefined,
     });
-    try {
-      await source.drain(30_000);
-    } finally {
-      await source.stop();
-    }
+    await drainThenStop(source);
     expect(source.stats()).toMatchObject({ recordsDelivered: 3, invoicesDelivered: 2 });
   }, 60_000);
 
@@ -164,11 +164,7 @@ describe('the local Kinesis event source mapping', () => {
       },
       onFailure: async () => undefined,
     });
-    try {
-      await source.drain(30_000);
-    } finally {
-      await source.stop();
-    }
+    await drainThenStop(source);
     expect(deliveries).toEqual([
       Array.from({ length: 20 }, (_, i) => `record-${i}`),
       Array.from({ length: 5 }, (_, i) => `record-${i + 15}`),
@@ -203,11 +199,7 @@ describe('the local Kinesis event source mapping', () => {
       },
       onFailure: async () => undefined,
     });
-    try {
-      await source.drain(30_000);
-    } finally {
-      await source.stop();
-    }
+    await drainThenStop(source);
     expect(deliveries.flat()).toEqual(Array.from({ length: 20 }, (_, i) => `record-${i}`));
     expect(deliveries.map((batch) => batch.length)).toEqual([8, 8, 4]);
     // While batch n runs, batch n + 1 has been asked for already.
@@ -279,11 +271,7 @@ describe('the local Kinesis event source mapping', () => {
       },
       onFailure: async () => undefined,
     });
-    try {
-      await source.drain(30_000);
-    } finally {
-      await source.stop();
-    }
+    await drainThenStop(source);
     expect(mostAtOnce).toBeGreaterThan(1);
     expect(mostAtOnce).toBeLessThanOrEqual(3);
     expect(deliveries.every((batch) => batch.length <= 8)).toBe(true);
