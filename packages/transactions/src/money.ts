@@ -6,6 +6,7 @@
 
 export const MONEY_SCALE = 3;
 const SCALE_FACTOR = 10n ** BigInt(MONEY_SCALE);
+const SCALE = 10 ** MONEY_SCALE;
 
 /** A decimal with at most 3 fraction digits, optional sign, no exponent, no thousands separators. */
 export const DECIMAL_PATTERN = /^[+-]?(\d+)(?:\.(\d{1,3}))?$/;
@@ -17,9 +18,11 @@ export function parseMillis(text: string): bigint | undefined {
   const match = LENIENT_DECIMAL_PATTERN.exec(text);
   if (!match) return undefined;
   const whole = match[1] ?? '0';
-  const fraction = (match[2] ?? '').padEnd(MONEY_SCALE, '0');
-  const magnitude = BigInt(whole) * SCALE_FACTOR + BigInt(fraction);
-  return text.startsWith('-') ? -magnitude : magnitude;
+  const fraction = Number((match[2] ?? '').padEnd(MONEY_SCALE, '0'));
+  // Up to 12 whole digits the thousandths stay under 2^53, exact in a double: one BigInt instead of two and a product
+  // (every line is parsed several times on its way; this halves what that costs).
+  const magnitude = whole.length <= 12 ? BigInt(Number(whole) * SCALE + fraction) : BigInt(whole) * SCALE_FACTOR + BigInt(fraction);
+  return text.charCodeAt(0) === 45 /* - */ ? -magnitude : magnitude;
 }
 
 /** Formats thousandths as the shortest exact decimal: 2550n -> "2.55", 18000n -> "18", -5n -> "-0.005". */

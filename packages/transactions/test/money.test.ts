@@ -11,6 +11,16 @@ describe('exact money', () => {
     ['38970.000', 38970000n],
   ])('parses %s', (text, millis) => expect(parseMillis(text)).toBe(millis));
 
+  it('parses any number of whole digits exactly, on both sides of where a double stops being exact', () => {
+    for (const whole of ['999999999999', '9007199254740', '123456789012345678901234567890', '000000000000000001']) {
+      for (const fraction of ['', '.5', '.05', '.999', '.0010']) {
+        const expected = BigInt(whole) * 1000n + BigInt((fraction.slice(1) + '000').slice(0, 3));
+        expect(parseMillis(`${whole}${fraction}`)).toBe(expected);
+        expect(parseMillis(`-${whole}${fraction}`)).toBe(-expected);
+      }
+    }
+  });
+
   it.each(['', '1.2345', '1e3', '1,000.00', 'abc', '.5', '1.', ' 1', 'NaN'])('rejects %j', (text) => expect(parseMillis(text)).toBeUndefined());
 
   it('formats the shortest exact form', () => {

@@ -69,31 +69,53 @@ export function toWarehouseRow(line: NormalisedLine, version: string): Warehouse
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+type ValueCheck = (value: unknown) => string[];
+
+/** What a column of this type can store, from its SQL type: the messages of a value it cannot. */
+function valueCheck(type: string): ValueCheck {
+  const numeric = /^NUMERIC\((\d+),(\d+)\)$/.exec(type);
+  if (numeric) {
+    const [, precision, scale] = numeric.map(Number) as [number, number, number];
+    return (value) => {
+      const digits = /^[+-]?0*(\d*?)(?:\.(\d*?)0*)?$/.exec(String(value));
+      if (!digits) return [`not a decimal for ${type}`];
+      if ((digits[1] ?? '').length > precision - scale || (digits[2] ?? '').length > scale) return [`${String(value).slice(0, 60)} does not fit ${type}`];
+      return [];
+    };
+  }
+  if (type === 'INTEGER') {
+    return (value) => (!Number.isSafeInteger(value) || (value as number) < -(2 ** 31) || (value as number) >= 2 ** 31 ? [`${String(value).slice(0, 60)} does not fit INTEGER`] : []);
+  }
+  const varchar = /^VARCHAR\((\d+)\)$/.exec(type);
+  if (varchar) {
+    const maxBytes = Number(varchar[1]);
+    return (value) => {
+      if (typeof value !== 'string') return [];
+      const problems: string[] = [];
+      // A string of n UTF-16 units is at most 3n UTF-8 bytes: most values need no count.
+      const bytes = value.length * 3 > maxBytes ? Buffer.byteLength(value, 'utf8') : 0;
+      if (bytes > maxBytes) problems.push(`${bytes} bytes exceed ${type}`);
+      if (value.includes('\u0000')) problems.push('NUL character cannot be stored');
+      if (LONE_SURROGATE.test(value)) problems.push('lone surrogate cannot be stored as UTF-8');
+      return problems;
+    };
+  }
+  return () => [];
+}
+
+/** Each column's check, made once from its type (the stream processor checks every line it sends). */
+const COLUMN_CHECKS = WAREHOUSE_COLUMNS.map((column) => ({ column, check: valueCheck(column.type) }));
+
 export function warehouseRowProblems(row: WarehouseRow): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  for (const column of WAREHOUSE_COLUMNS) {
+  for (const { column, check } of COLUMN_CHECKS) {
     const value = row[column.name];
     const path = column.name;
     if (value === null || value === undefined) {
       if (!column.nullable) problems.push({ path, message: `${column.type} NOT NULL column has no value` });
       continue;
     }
-    const numeric = /^NUMERIC\((\d+),(\d+)\)$/.exec(column.type);
-    const varchar = /^VARCHAR\((\d+)\)$/.exec(column.type);
-    if (numeric) {
-      const [, precision, scale] = numeric.map(Number) as [number, number, number];
-      const digits = /^[+-]?0*(\d*?)(?:\.(\d*?)0*)?$/.exec(String(value));
-      if (!digits) problems.push({ path, message: `not a decimal for ${column.type}` });
-      else if ((digits[1] ?? '').length > precision - scale || (digits[2] ?? '').length > scale) {
-        problems.push({ path, message: `${String(value).slice(0, 60)} does not fit ${column.type}` });
-      }
-    } else if (column.type === 'INTEGER') {
-      if (!Number.isSafeInteger(value) || (value as number) < -(2 ** 31) || (value as number) >= 2 ** 31) problems.push({ path, message: `${String(value).slice(0, 60)} does not fit INTEGER` });
-    } else if (varchar && typeof value === 'string') {
-      if (Buffer.byteLength(value, 'utf8') > Number(varchar[1])) problems.push({ path, message: `${Buffer.byteLength(value, 'utf8')} bytes exceed ${column.type}` });
-      if (value.includes('\u0000')) problems.push({ path, message: 'NUL character cannot be stored' });
-      if (LONE_SURROGATE.test(value)) problems.push({ path, message: 'lone surrogate cannot be stored as UTF-8' });
-    }
+    for (const message of check(value)) problems.push({ path, message });
   }
   return problems;
 }

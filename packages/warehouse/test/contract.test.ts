@@ -83,6 +83,14 @@ describe('warehouseRowProblems', () => {
     expect(problems.map((p) => p.path).sort()).toEqual(['country', 'description', 'line_total', 'quantity', 'stock_code', 'unit_price']);
   });
 
+  it('counts a VARCHAR in UTF-8 bytes, up to its width exactly', () => {
+    const width = Number(/\d+/.exec(WAREHOUSE_COLUMNS.find((c) => c.name === 'description')?.type ?? '')?.[0]);
+    expect(warehouseRowProblems(row({ description: 'a'.repeat(width) }))).toEqual([]);
+    expect(warehouseRowProblems(row({ description: 'a'.repeat(width + 1) })).map((p) => p.message)).toEqual([`${width + 1} bytes exceed VARCHAR(${width})`]);
+    expect(warehouseRowProblems(row({ description: `${'a'.repeat(width - 2)}£` }))).toEqual([]);
+    expect(warehouseRowProblems(row({ description: `${'a'.repeat(width - 1)}£` })).map((p) => p.path)).toEqual(['description']);
+  });
+
   it('reads the record version column width from the same constant that pads versions', () => {
     expect(WAREHOUSE_COLUMNS.find((c) => c.name === 'record_version')?.type).toBe(`VARCHAR(${recordVersion('1').length})`);
   });
