@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal } from './journal';
@@ -37,7 +37,7 @@ describe('the delivery stream journal', () => {
     await journal.close();
     // Emptied once (a, b gone), then c, d, e and the mark for d.
     const lines = (await readFile(join(dir, 'ordered.journal'), 'utf8')).trim().split('\n');
-    expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['A 3', 'A 4', 'A 5', 'S 4']);
+    expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['B 3', 'c', 'B 4', 'd', 'B 5', 'e', 'S 4']);
     expect(texts(openJournal(dir, 'ordered').pending)).toEqual(['c', 'e']);
   });
 
@@ -51,5 +51,31 @@ describe('the delivery stream journal', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(messages).toEqual([expect.stringMatching(/journal of closed: marking 1 record\(s\) settled failed .*delivered again after a restart/)]);
     expect(texts(openJournal(dir, 'closed').pending)).toEqual(['x', 'y']);
+  });
+
+  it('keeps the bytes of a record as they are, newlines and all, and drops an entry a crash cut short', async () => {
+    const binary = Buffer.from([0x0a, 0x00, 0xff, 0x0a, 0x42, 0x20, 0x0a]);
+    const journal = openJournal(dir, 'bytes');
+    await journal.append([{ data: binary, arrivedAt: new Date(1) }, record('{"a":1}\n{"a":2}\n')]);
+    await journal.close();
+    // A crash during the next append: its header and part of its bytes reached the file, its answer never went out.
+    await appendFile(join(dir, 'bytes.journal'), 'B 3 1 10\nabc');
+    const reopened = openJournal(dir, 'bytes');
+    expect(reopened.pending.map((r) => [r.journalId, r.data])).toEqual([
+      [1, binary],
+      [2, Buffer.from('{"a":1}\n{"a":2}\n')],
+    ]);
+    // Rewritten without the torn entry, so the next record is 3 and reads back whole.
+    await reopened.append([record('next')]);
+    await reopened.close();
+    expect(texts(openJournal(dir, 'bytes').pending)).toEqual([binary.toString(), '{"a":1}\n{"a":2}\n', 'next']);
+  });
+
+  it('reads the base64 lines of journals written before records were kept as bytes', async () => {
+    await writeFile(join(dir, 'old.journal'), `A 1 5 ${Buffer.from('one').toString('base64')}\nA 2 6 ${Buffer.from('two').toString('base64')}\nS 1\n`);
+    const journal = openJournal(dir, 'old');
+    expect(journal.pending.map((r) => [r.journalId, r.arrivedAt.getTime(), r.data.toString()])).toEqual([[2, 6, 'two']]);
+    expect((await journal.append([record('three')]))[0]?.journalId).toBe(3);
+    await journal.close();
   });
 });

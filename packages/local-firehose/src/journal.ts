@@ -13,6 +13,14 @@ import type { FirehoseRecord } from './delivery-stream';
  * Writes go through one queue, in call order, off the event loop: whatever was asked for while a write was on its way
  * goes in the next write with one fdatasync for all of it (group commit). The Firehose shares its process with the
  * replay and the warehouse, which a synchronous write and fsync per call stalled for ~10 s of a whole-dataset replay.
+ *
+ * The file, one entry after another:
+ *   B <id> <arrivedAt ms> <n>\n<n bytes of the record>\n    an accepted record, its bytes as they are
+ *   S <id>,<id>,...\n                                     those records settled
+ * A record's bytes are written as they are: the whole dataset's records are ~300 MB, which as base64 text cost ~1.5 s
+ * of the process's one thread to encode and join, and a third more to write. An entry cut short by a crash (fewer
+ * bytes than it declares) was never acknowledged, and is dropped. `A <id> <ms> <base64>` lines of journals written by
+ * earlier versions are still read.
  */
 export interface Journal {
   /** Gives each record its id; resolves once they are on disk. */
@@ -32,9 +40,16 @@ const datasyncAsync = promisify(fdatasync);
 const truncateAsync = promisify(ftruncate);
 const closeAsync = promisify(close);
 
+/** Writes every byte of the buffers, in order, at the end of the file (a write may take fewer bytes than it is given). */
+async function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
+  if (buffers.length === 0) return;
+  const all = Buffer.concat(buffers);
+  for (let at = 0; at < all.length; ) at += (await writeAsync(fd, all, at, all.length - at)).bytesWritten;
+}
+
 /** An ordered queue of appends and truncations of one file, each batch of them made durable by one fdatasync. */
 function groupCommitter(fd: number) {
-  type Step = { text: string } | { truncate: true };
+  type Step = { bytes: Buffer[] } | { truncate: true };
   let queued: Array<{ step: Step; done: () => void; failed: (error: Error) => void }> = [];
   let running: Promise<void> | undefined;
   let closed = false;
@@ -44,16 +59,16 @@ function groupCommitter(fd: number) {
       const batch = queued;
       queued = [];
       try {
-        let text = '';
+        let bytes: Buffer[] = [];
         for (const { step } of batch) {
-          if ('text' in step) text += step.text;
+          if ('bytes' in step) bytes.push(...step.bytes);
           else {
-            if (text) await writeAsync(fd, text);
-            text = '';
+            await writeAll(fd, bytes);
+            bytes = [];
             await truncateAsync(fd, 0);
           }
         }
-        if (text) await writeAsync(fd, text);
+        await writeAll(fd, bytes);
         await datasyncAsync(fd);
         for (const { done } of batch) done();
       } catch (error) {
@@ -80,7 +95,28 @@ function groupCommitter(fd: number) {
 }
 
 const fileName = (name: string) => encodeURIComponent(name);
-const entryLine = (r: FirehoseRecord) => `A ${r.journalId} ${r.arrivedAt.getTime()} ${r.data.toString('base64')}\n`;
+const NEWLINE = Buffer.from('\n');
+const entryBytes = (r: FirehoseRecord): Buffer[] => [Buffer.from(`B ${r.journalId} ${r.arrivedAt.getTime()} ${r.data.length}\n`), r.data, NEWLINE];
+
+/** The entries of a journal file, in order; stops at an entry cut short. */
+function* readEntries(file: Buffer): Generator<{ kind: 'append'; record: FirehoseRecord } | { kind: 'settle'; ids: number[] }> {
+  for (let at = 0; at < file.length; ) {
+    const end = file.indexOf(0x0a, at);
+    if (end < 0) return;
+    const [kind, id, arrived, data] = file.toString('latin1', at, end).split(' ');
+    at = end + 1;
+    if (kind === 'B') {
+      const length = Number(data);
+      if (!Number.isSafeInteger(length) || at + length >= file.length || file[at + length] !== 0x0a) return;
+      yield { kind: 'append', record: { journalId: Number(id), arrivedAt: new Date(Number(arrived)), data: Buffer.from(file.subarray(at, at + length)) } };
+      at += length + 1;
+    } else if (kind === 'A' && data !== undefined) {
+      yield { kind: 'append', record: { journalId: Number(id), arrivedAt: new Date(Number(arrived)), data: Buffer.from(data, 'base64') } };
+    } else if (kind === 'S') {
+      yield { kind: 'settle', ids: (id ?? '').split(',').map(Number) };
+    }
+  }
+}
 
 export function openJournal(dir: string, streamName: string, onError: (message: string) => void = () => undefined): Journal {
   mkdirSync(dir, { recursive: true });
@@ -89,11 +125,13 @@ export function openJournal(dir: string, streamName: string, onError: (message: 
   const unsettled = new Map<number, FirehoseRecord>();
   let nextId = 1;
   if (existsSync(path)) {
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const [kind, id, arrived, data] = line.split(' ');
-      if (kind === 'A' && data !== undefined) unsettled.set(Number(id), { journalId: Number(id), arrivedAt: new Date(Number(arrived)), data: Buffer.from(data, 'base64') });
-      else if (kind === 'S') for (const settled of (id ?? '').split(',')) unsettled.delete(Number(settled));
-      if (kind === 'A') nextId = Math.max(nextId, Number(id) + 1);
+    for (const entry of readEntries(readFileSync(path))) {
+      if (entry.kind === 'settle') for (const settled of entry.ids) unsettled.delete(settled);
+      else {
+        const id = entry.record.journalId ?? 0;
+        unsettled.set(id, entry.record);
+        nextId = Math.max(nextId, id + 1);
+      }
     }
   }
   const pending = [...unsettled.values()];
@@ -102,7 +140,7 @@ export function openJournal(dir: string, streamName: string, onError: (message: 
   // Rewrite what is still pending, so the file starts from the records that matter.
   ftruncateSync(fd, 0);
   if (pending.length > 0) {
-    writeSync(fd, pending.map(entryLine).join(''));
+    writeSync(fd, Buffer.concat(pending.flatMap(entryBytes)));
     fsyncSync(fd);
   }
   const file = groupCommitter(fd);
@@ -116,7 +154,7 @@ export function openJournal(dir: string, streamName: string, onError: (message: 
       // Unsettled from now on, so a settle meanwhile does not empty the file under them.
       for (const record of journaled) unsettled.set(record.journalId, record);
       try {
-        await file.enqueue({ text: journaled.map(entryLine).join('') });
+        await file.enqueue({ bytes: journaled.flatMap(entryBytes) });
       } catch (error) {
         // Not acknowledged: the caller answers with an error and the records are not the journal's to keep.
         for (const record of journaled) unsettled.delete(record.journalId);
@@ -129,7 +167,7 @@ export function openJournal(dir: string, streamName: string, onError: (message: 
       if (ids.length === 0) return;
       for (const id of ids) unsettled.delete(id);
       // Nobody waits for a settle mark: losing one in a crash only delivers its records again, as Firehose may.
-      const marked = unsettled.size === 0 ? file.enqueue({ truncate: true }) : file.enqueue({ text: `S ${ids.join(',')}\n` });
+      const marked = unsettled.size === 0 ? file.enqueue({ truncate: true }) : file.enqueue({ bytes: [Buffer.from(`S ${ids.join(',')}\n`)] });
       marked.catch((error: Error) => onError(`journal of ${streamName}: marking ${ids.length} record(s) settled failed (they will be delivered again after a restart): ${error.message}`));
     },
     saveCheckpoint(shardId, sequenceNumber) {
