@@ -75,8 +75,10 @@ describe('ingest under serverless-offline', () => {
     const batch = invoices.slice(1);
     let reply: AcceptedReply | undefined;
     const added = await streamDelta(async () => {
-      const response = await post(JSON.stringify({ invoices: batch }));
+      const response = await post(JSON.stringify({ invoices: batch }), { 'content-type': 'application/json', 'x-api-key': apiKey, 'accept-encoding': 'gzip, deflate' });
       expect(response.status).toBe(202);
+      // As API Gateway answers with no minimumCompressionSize set: uncompressed, whatever the client accepts.
+      expect(response.headers.get('content-encoding')).toBeNull();
       reply = AcceptedReply.parse(await response.json());
     });
 
