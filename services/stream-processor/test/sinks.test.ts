@@ -1,6 +1,7 @@
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { decodeInvoiceRecord } from '../src/invoices/decode';
 import { invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
 import { supersededInBatch } from '../src/invoices/newest-in-batch';
@@ -83,6 +84,13 @@ describe('sending lines to the warehouse stream', () => {
     const rows = records.flatMap((r) => r.toString().trim().split('\n').map((l) => JSON.parse(l)));
     expect(rows.map((r) => r.line_no)).toEqual(lines.map((l) => l.lineNo));
     expect(rows[0]).toMatchObject({ invoice_no: '573585', line_total: '0.835', unit_price: '0.835', description: 'X'.repeat(400) });
+  });
+
+  it('packs a typical invoice into one record, its rows in line order', () => {
+    const lines = normaliseInvoice(invoiceOf(40));
+    const records = packWarehouseRecords(lines, V);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.toString()).toBe(lines.map((line) => `${JSON.stringify(toWarehouseRow(line, V))}\n`).join(''));
   });
 
   it('retries exactly the records Firehose did not accept (FailedPutCount)', async () => {
