@@ -1,4 +1,4 @@
-import { normaliseInvoice, type Invoice } from '@invoice-pipeline/transactions';
+import type { Invoice } from '@invoice-pipeline/transactions';
 import { BUNDLED_DATASET, groupInvoices, readSource, Tally, type BadRow, type RowResult, type TextEncodingMode, type Totals } from '@invoice-pipeline/transactions/files';
 import { DEFAULT_RETRY, postInvoices, type ApiClientOptions, type PostResult, type RetryPolicy } from './api-client';
 import { oneByOneInvoiceNo } from './one-by-one';
@@ -223,7 +223,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       for (const { invoice } of batch) {
         accepted.invoices += 1;
         accepted.lines += invoice.lines.length;
-        tally.addAll(normaliseInvoice(invoice));
+        tally.addInvoice(invoice);
       }
       return [];
     }

@@ -16,6 +16,7 @@ const valuesOf = ({ file: _file, line: _line, ...values }: SourceRow) => values;
 describe('the whole bundled dataset', () => {
   const invoices = new Map<string, Invoice>();
   const tally = new Tally();
+  const byInvoice = new Tally();
   const head: ReturnType<typeof valuesOf>[] = [];
   const tail: ReturnType<typeof valuesOf>[] = [];
   let badRows = 0;
@@ -37,6 +38,7 @@ describe('the whole bundled dataset', () => {
         invoices.set(item.invoice.invoiceNo, item.invoice);
         const normalised = normaliseInvoice(item.invoice);
         tally.addAll(normalised);
+        byInvoice.addInvoice(item.invoice);
         for (const l of normalised) if (l.customerId === null || l.description === null) lines.push(l);
       }
     }
@@ -56,6 +58,8 @@ describe('the whole bundled dataset', () => {
     expect([...invoices.keys()].filter((no) => no.startsWith('C'))).toHaveLength(3_836);
     expect(lines.filter((l) => l.customerId === null)).toHaveLength(135_080);
     expect(lines.filter((l) => l.description === null)).toHaveLength(1_454);
+    // Whole invoices tally to exactly what their normalised lines do.
+    expect(byInvoice.totals()).toEqual(totals);
   });
 
   it('keeps the 1,114-line invoice whole, lines in source order', () => {

@@ -35,6 +35,15 @@ export class Tally {
     this.byType[invoiceType].revenue += millis;
   }
 
+  /**
+   * Adds the lines of a valid invoice: the same as addAll(normaliseInvoice(invoice)), without building each line (a
+   * line's total is its exact thousandths, lineTotalMillis, which normaliseInvoice formats and add would parse back).
+   */
+  addInvoice(invoice: Pick<Invoice, 'invoiceNo' | 'lines'>): this {
+    this.addLines(invoice.invoiceNo, invoiceTypeOf(invoice.invoiceNo), invoice.lines.length, lineTotalsOf(invoice).reduce((sum, total) => sum + total, 0n));
+    return this;
+  }
+
   addAll(lines: Iterable<Pick<NormalisedLine, 'invoiceNo' | 'invoiceType' | 'lineTotal'>>): this {
     for (const line of lines) this.add(line);
     return this;
