@@ -4,4 +4,5 @@ export * from './credentials';
 export * from './clients';
 export * from './emulators';
 export * from './kinesis-records';
+export * from './text';
 export { forward as forwardRequest, readBody } from './http-proxy';

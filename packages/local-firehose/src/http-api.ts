@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { utf8Text } from '@invoice-pipeline/local-emulators';
 import type { DeliveryStreamType } from './config';
 import type { describeDeliveryStream } from './describe';
 import { FirehoseError, invalidArgument } from './errors';
@@ -137,7 +138,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
     if (size > maxBodyBytes) throw new FirehoseError('SerializationException', `Request body exceeds ${maxBodyBytes} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return utf8Text(Buffer.concat(chunks));
 }
 
 function parseInput(body: string): Input {

@@ -6,7 +6,7 @@ import { formatMillis, HEADER_SK, invoiceNoOfKey, invoiceTypeOf, parseInvoice, p
 import { WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { InvoiceTally, isGzipStart, lineTotalsOf, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import { gunzipSync } from 'node:zlib';
-import { streamRecordPages } from '@invoice-pipeline/local-emulators';
+import { streamRecordPages, utf8Text } from '@invoice-pipeline/local-emulators';
 import { jsonObjectSpans, parseJsonObjectAt } from '@invoice-pipeline/local-firehose';
 import type { Warehouse } from './warehouse';
 
@@ -158,7 +158,7 @@ function readArchivedRecord(body: string, start: number, end: number) {
 export async function readArchiveTotals(s3: S3Client, bucket: string, prefix: string = S3_PREFIXES.raw, shared?: SharedRecords): Promise<SinkTotals> {
   const tally = new RecordTally(shared);
   for await (const bytes of objectBodies(s3, bucket, prefix)) {
-    const body = bytes.toString('utf8');
+    const body = utf8Text(bytes);
     for (const [start, end] of jsonObjectSpans(body)) tally.add(body.slice(start, end), readArchivedRecord(body, start, end));
   }
   return tally.totals();

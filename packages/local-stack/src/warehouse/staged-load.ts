@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { utf8Text } from '@invoice-pipeline/local-emulators';
 import { parseJsonObjects, rowForColumns } from '@invoice-pipeline/local-firehose';
 import { STAGED_COPY_COLUMNS, WAREHOUSE_KEY, WAREHOUSE_TABLES, type LoaderSession, type StagedFile } from '@invoice-pipeline/warehouse';
 import type { Warehouse } from '@invoice-pipeline/warehouse/postgres';
@@ -45,7 +46,7 @@ export function localLoaderSession(warehouse: Warehouse, s3: S3Client, bucket: s
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }));
     const stored = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
     if (!stored.subarray(0, 2).equals(GZIP_MAGIC)) throw new Error(`COPY … GZIP: s3://${bucket}/${file.key} is not gzip`);
-    return parseJsonObjects((await gunzipAsync(stored)).toString('utf8')).map((row) => rowForColumns(row, STAGED_COPY_COLUMNS, false));
+    return parseJsonObjects(utf8Text(await gunzipAsync(stored))).map((row) => rowForColumns(row, STAGED_COPY_COLUMNS, false));
   }
   return {
     dialect: warehouse.dialect,
