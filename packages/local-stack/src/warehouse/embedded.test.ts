@@ -1,3 +1,5 @@
+import { recordVersion } from '@invoice-pipeline/transactions';
+import { mergeStagedStatements, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { freePort } from '../ports';
 import { startEmbeddedWarehouse } from './embedded';
 
@@ -48,4 +50,31 @@ describe('the embedded warehouse, on its own thread', () => {
       await warehouse.close();
     }
   }, 120_000);
+
+  it("probes the key index, not the whole table, for a merge's superseded lines once invoice_lines is big", async () => {
+    const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    try {
+      await warehouse.migrate();
+      const { lines } = WAREHOUSE_TABLES;
+      // 600,000 lines of 30,000 invoices, analysed as the loader analyses them; then a merge's 2,500 staged invoices.
+      await warehouse.query(
+        `INSERT INTO ${lines} (invoice_no, line_no, invoice_type, invoice_date, country, store_id, stock_code, quantity, unit_price, line_total, record_version)
+         SELECT (500000 + i / 20)::text, i % 20 + 1, 'sale', timestamp '2011-01-01' + i * interval '1 second', 'United Kingdom', 'store-001', 'SC', 1, 1, 1, '${recordVersion('1')}'
+         FROM generate_series(0, 599999) i`,
+      );
+      await warehouse.query(`ANALYZE ${lines}`);
+      const statements = mergeStagedStatements('postgres');
+      const deleteSuperseded = statements.find((statement) => statement.startsWith(`DELETE FROM ${lines} USING`)) ?? '';
+      const versions = /USING (\w+)/.exec(deleteSuperseded)?.[1] ?? '';
+      const plan = await warehouse.transaction(async (tx) => {
+        await tx.query(`CREATE TEMP TABLE ${versions} AS SELECT (520000 + i)::text AS invoice_no, '${recordVersion('2')}'::text AS record_version FROM generate_series(0, 2499) i`);
+        await tx.query(`ANALYZE ${versions}`);
+        return (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${deleteSuperseded}`)).map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toMatch(/Index Scan using \w+ on invoice_lines/);
+      expect(plan).not.toMatch(/Seq Scan on invoice_lines\b(?!_)/);
+    } finally {
+      await warehouse.close();
+    }
+  }, 180_000);
 });
