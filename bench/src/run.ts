@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { FREE_PORTS, startLocalPipeline, type LocalPipeline } from '@invoice-pipeline/local-stack';
 import { ratioToCeiling, type BenchContext, type Figure } from './figure';
 import { BENCHES } from './figures';
+import { machineSpeedMs } from './machine-speed';
 import { markdownTable, textTable } from './table';
 
 const USAGE = `usage: pnpm bench [--smoke] [--only ID,...] [--out FILE] [--markdown]
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const context: BenchContext = { smoke, log: (message) => console.log(`  [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`) };
   const loadAtStart = loadavg();
+  const speedAtStart = machineSpeedMs();
 
   const figures: Figure[] = [];
   const failures: Array<{ bench: string; error: string }> = [];
@@ -85,6 +87,8 @@ async function main(): Promise<number> {
       node: process.version,
       // Other work on the machine skews absolute figures; ratios to the in-run ceilings hold better.
       loadAverage: { atStart: loadAtStart.map((n) => Number(n.toFixed(2))), atEnd: loadavg().map((n) => Number(n.toFixed(2))) },
+      // The machine's own speed drifts too (machine-speed.ts): the same fixed loop, in ms, at both ends of the run.
+      speedCheckMs: { atStart: speedAtStart, atEnd: machineSpeedMs() },
     },
     figures: figures.map((figure) => ({ ...figure, ratioToCeiling: ratioToCeiling(figure) })),
     failures,
@@ -93,7 +97,10 @@ async function main(): Promise<number> {
   console.log(`\n${textTable(figures)}\n`);
   if (values.markdown) console.log(`${markdownTable(figures)}\n`);
   for (const failure of failures) console.log(`FAILED: ${failure.bench}: ${failure.error}`);
-  console.log(`${figures.length} figures in ${results.seconds} s (load average ${results.machine.loadAverage.atStart.join(' ')} at start, ${results.machine.loadAverage.atEnd.join(' ')} at end); written to ${out}`);
+  const { loadAverage, speedCheckMs } = results.machine;
+  console.log(
+    `${figures.length} figures in ${results.seconds} s (load average ${loadAverage.atStart.join(' ')} at start, ${loadAverage.atEnd.join(' ')} at end; speed check ${speedCheckMs.atStart} ms at start, ${speedCheckMs.atEnd} ms at end, lower is faster); written to ${out}`,
+  );
   return failures.length ? 1 : 0;
 }
 
