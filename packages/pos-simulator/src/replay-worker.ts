@@ -1,6 +1,5 @@
 // The thread replayInWorker starts (./replay-in-worker.ts): one replay, and the union tally when it is asked for.
 import { parentPort, workerData } from 'node:worker_threads';
-import { normaliseInvoice } from '@invoice-pipeline/transactions';
 import { groupInvoices, InvoiceTally, readSource, Tally, type Totals } from '@invoice-pipeline/transactions/files';
 import type { WorkerReplayRequest, WorkerReplayResult } from './replay-in-worker';
 import { replay } from './replay';
@@ -11,7 +10,7 @@ async function addDump(union: InvoiceTally, dump: string): Promise<Totals> {
   for await (const item of groupInvoices(readSource(dump))) {
     if (item.kind !== 'invoice') continue;
     union.add(item.invoice);
-    dumpOnly.addAll(normaliseInvoice(item.invoice));
+    dumpOnly.addInvoice(item.invoice);
   }
   return dumpOnly.totals();
 }

@@ -66,10 +66,9 @@ export const lineTotalsOf = (invoice: Pick<Invoice, 'lines'>): bigint[] => invoi
 /**
  * Totals of whole invoices as the keyed sinks hold them: each (invoiceNo, lineNo) once, the first time it is seen;
  * `repeated` counts the others. The same as tallying normaliseInvoice's lines keyed by (invoiceNo, lineNo), without
- * building each line: a
- * line's number is its 1-based position (normaliseInvoice), so the keys seen of an invoice are always 1..(the most lines
- * it came with), one count per invoice; and a line's total is summed as the exact thousandths normaliseInvoice formats
- * (lineTotalMillis) and Tally would parse back.
+ * building each line: a line's number is its 1-based position (normaliseInvoice), so the keys seen of an invoice are
+ * always 1..(the most lines it came with), one count per invoice; and a line's total is summed as the exact
+ * thousandths normaliseInvoice formats (lineTotalMillis) and Tally would parse back (as Tally.addInvoice does).
  */
 export class InvoiceTally {
   private readonly tally = new Tally();
