@@ -88,13 +88,26 @@ function exactNumber(literal: string, parsed: number): number | string {
   return String(parsed) === literal ? parsed : literal;
 }
 
+/**
+ * A top-level member's number literal follows its key's closing quote and a colon. This finds every one of them (a
+ * match ends at the first character no number has, so it never swallows the next member), and look-alikes inside
+ * strings (`"a\\":5.0"`), which at worst send the object to the literal-by-literal reading (rawMembers).
+ */
+const MEMBER_NUMBER = /"\s*:\s*(-?\d[\d.eE+-]*)/g;
+
+/** Every top-level number literal is written as JavaScript writes that number, so JSON.parse's value is exact. */
+function numbersAsWritten(objectText: string): boolean {
+  for (const [, literal = ''] of objectText.matchAll(MEMBER_NUMBER)) if (String(Number(literal)) !== literal) return false;
+  return true;
+}
+
 function toRow(objectText: string): JsonRow {
   const parsed: unknown = JSON.parse(objectText);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SyntaxError('Expected a JSON object');
   const row = parsed as JsonRow;
-  // Only a number needs its literal text: an object without one at the top (an invoice) is not read a second time, and
-  // its row is what JSON.parse gives.
-  if (!Object.values(row).some((value) => typeof value === 'number')) return row;
+  // Only a number needs its literal text: an object without one at the top (an invoice), or whose numbers are written
+  // as JavaScript writes them (the stream processor's rows: line_no, quantity), is what JSON.parse gives.
+  if (!Object.values(row).some((value) => typeof value === 'number') || numbersAsWritten(objectText)) return row;
   for (const [key, raw] of rawMembers(objectText)) {
     const value = row[key];
     if (typeof value === 'number') row[key] = exactNumber(raw, value);
@@ -122,8 +135,38 @@ export function parseJsonObjectAt(text: string, start: number, end: number): Jso
   }
 }
 
+const BLANK_LINE = /^[ \t\r]*$/;
+
+/**
+ * Newline-delimited objects, one a line, as the stream processor's rows are staged: each line goes to JSON.parse
+ * whole, with no scan for where its object ends (a raw newline is never inside a JSON string). Undefined when the text
+ * is anything else (objects run together or across lines, a BOM, other whitespace, bad JSON): the scanner then reads
+ * it, and says where it is wrong.
+ */
+function parseJsonLines(text: string): JsonRow[] | undefined {
+  const rows: JsonRow[] = [];
+  for (let from = 0; from < text.length; ) {
+    const newline = text.indexOf('\n', from);
+    const end = newline < 0 ? text.length : newline;
+    const line = text.slice(from, end);
+    from = end + 1;
+    if (line.charCodeAt(0) !== 123) {
+      if (BLANK_LINE.test(line)) continue;
+      return undefined;
+    }
+    try {
+      rows.push(toRow(line));
+    } catch {
+      return undefined;
+    }
+  }
+  return rows;
+}
+
 /** Parses concatenated or newline-delimited JSON objects; throws SyntaxError (with the offset) on anything else. */
 export function parseJsonObjects(text: string): JsonRow[] {
+  const lines = parseJsonLines(text);
+  if (lines) return lines;
   const rows: JsonRow[] = [];
   for (const [start, end] of jsonObjectSpans(text)) rows.push(parseJsonObjectAt(text, start, end));
   return rows;

@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { utf8Bytes } from '@invoice-pipeline/local-emulators';
 import { startApiRouter, type HttpRoute } from './api-router';
 import { LOCAL_ACCOUNT, localLambdaEnvironment, stageOutputs, writeEndpoints, type LocalApi } from './endpoints';
 import { localKeyBindings, localKeys } from './local-keys';
@@ -161,7 +162,7 @@ export async function startLocalPipeline(options: PipelineOptions): Promise<Loca
       startingPosition: settings.startingPosition ?? 'TRIM_HORIZON',
       log,
       async invoke(event): Promise<BatchResult> {
-        const reply = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }));
+        const reply = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: utf8Bytes(JSON.stringify(event)) }));
         const payload = reply.Payload ? Buffer.from(reply.Payload).toString('utf8') : '';
         if (reply.FunctionError) return { functionError: `${reply.FunctionError}: ${payload.slice(0, 500)}` };
         return payload ? (JSON.parse(payload) as BatchResult) : {};
