@@ -1,11 +1,19 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, NumberValue, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
 
 type Item = Record<string, unknown> & { pk: string; sk: string };
 type Request = { PutRequest?: { Item: Item }; DeleteRequest?: { Key: { pk: string; sk: string } } };
+type WireRequest = { PutRequest?: { Item: Record<string, AttributeValue> }; DeleteRequest?: { Key: Record<string, AttributeValue> } };
+
+/** A BatchWriteItem request as the writer meant it: whole numbers as numbers, exact decimals as NumberValue. */
+const fromWire = (request: WireRequest): Request => {
+  const read = (map: Record<string, AttributeValue>) => unmarshall(map, { wrapNumbers: (n) => (String(Number(n)) === n ? Number(n) : NumberValue.from(n)) }) as Item;
+  return request.PutRequest ? { PutRequest: { Item: read(request.PutRequest.Item) } } : { DeleteRequest: { Key: read(request.DeleteRequest?.Key ?? {}) } };
+};
 
 /**
  * An in-memory table and delivery stream behind the two clients, with hooks to make calls fail the way AWS does:
@@ -46,21 +54,23 @@ export function fakeSinks(
         for (const item of items) table.set(key(item.pk, item.sk), item);
         return {};
       }
-      if (command instanceof BatchWriteCommand) {
+      if (command instanceof BatchWriteItemCommand) {
         batchAttempt += 1;
-        const requests = (Object.values(command.input.RequestItems ?? {})[0] ?? []) as Request[];
+        const wire = (Object.values(command.input.RequestItems ?? {})[0] ?? []) as WireRequest[];
+        const requests = wire.map(fromWire);
         calls.batchWrite.push(requests.length);
         if (requests.length > 25) throw Object.assign(new Error('Too many items requested for the BatchWriteItem call'), { name: 'ValidationException' });
         if (requests.some((r) => r.PutRequest && hooks.refuse?.(r.PutRequest.Item))) {
           throw Object.assign(new Error('Number overflow. Attempting to store a number with magnitude larger than supported range'), { name: 'ValidationException' });
         }
-        const left = requests.filter((r) => hooks.unprocessed?.(r, batchAttempt));
-        for (const r of requests.filter((r) => !left.includes(r))) {
+        const left = requests.flatMap((r, index) => (hooks.unprocessed?.(r, batchAttempt) ? [index] : []));
+        requests.forEach((r, index) => {
+          if (left.includes(index)) return;
           if (r.PutRequest) table.set(key(r.PutRequest.Item.pk, r.PutRequest.Item.sk), r.PutRequest.Item);
           if (r.DeleteRequest) table.delete(key(r.DeleteRequest.Key.pk, r.DeleteRequest.Key.sk));
-        }
-        // As the document client gives them back: copies, never the objects sent.
-        return { UnprocessedItems: left.length ? { t: JSON.parse(JSON.stringify(left)) } : {} };
+        });
+        // As DynamoDB gives them back: copies of the wire requests, never the objects sent.
+        return { UnprocessedItems: left.length ? { t: JSON.parse(JSON.stringify(left.map((index) => wire[index]))) } : {} };
       }
       if (command instanceof QueryCommand) {
         calls.query += 1;

@@ -1,9 +1,11 @@
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { decodeInvoiceRecord } from '../src/invoices/decode';
-import { invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { attributeMap, invoiceItems, LINES_PER_ITEM } from '../src/invoices/dynamodb-items';
 import { supersededInBatch } from '../src/invoices/newest-in-batch';
 import { packWarehouseRecords, sendToWarehouse } from '../src/invoices/send-warehouse';
 import { SinkRefusedError } from '../src/invoices/sink-refusal';
@@ -47,17 +49,33 @@ describe('DynamoDB item layout', () => {
   });
 });
 
+describe('DynamoDB wire format of the items', () => {
+  it.each([
+    ['a guest sale with descriptions missing', invoiceOf(250)],
+    ['a cancellation of a customer, negative totals', invoiceOf(3, { customerId: '17850', invoiceNo: 'C536379', lines: [{ stockCode: 'S', description: 'CAFÉ £', quantity: -12, unitPrice: '123456789012.125' }] })],
+    ['an adjustment with a line of its own date', invoiceOf(1, { invoiceNo: 'A563185', lines: [{ stockCode: 'B', description: 'Adjust bad debt', quantity: 1, unitPrice: '-11062.06', invoiceDate: '2011-10-31T14:42:00' }] })],
+  ])('is what util-dynamodb marshalls, for %s', (_what, invoice) => {
+    for (const item of invoiceItems(normaliseInvoice(invoice), V)) expect(attributeMap(item)).toEqual(marshall(item, { removeUndefinedValues: true }));
+  });
+
+  it('leaves undefined members out, and refuses numbers it cannot write exactly and values it has no type for', () => {
+    expect(attributeMap({ pk: 'p', sk: 's', gone: undefined, nested: { gone: undefined, n: NumberValue.from('0.1') } })).toEqual({ pk: { S: 'p' }, sk: { S: 's' }, nested: { M: { n: { N: '0.1' } } } });
+    expect(() => attributeMap({ pk: 'p', sk: 's', total: 0.1 })).toThrow(/total: 0.1 is not a safe integer/);
+    expect(() => attributeMap({ pk: 'p', sk: 's', lines: [{ at: new Date(0) }] })).toThrow(/lines\[0\]\.at: no DynamoDB type/);
+  });
+});
+
 describe('writing to DynamoDB', () => {
   it('retries UnprocessedItems until every item is written, in batches of 25', async () => {
     const written: string[] = [];
     let calls = 0;
     const dynamodb = {
-      send: async (command: BatchWriteCommand) => {
+      send: async (command: BatchWriteItemCommand) => {
         calls += 1;
         const requests = command.input.RequestItems?.t ?? [];
         // Throttle: accept only the first half of each call.
         const accepted = requests.slice(0, Math.ceil(requests.length / 2));
-        written.push(...accepted.map((r) => `${r.PutRequest?.Item?.sk}`));
+        written.push(...accepted.map((r) => `${r.PutRequest?.Item?.sk?.S}`));
         return { UnprocessedItems: requests.length > accepted.length ? { t: requests.slice(accepted.length) } : {} };
       },
     };
@@ -68,7 +86,7 @@ describe('writing to DynamoDB', () => {
   });
 
   it('fails loudly, naming what is left, when retries run out', async () => {
-    const dynamodb = { send: async (command: BatchWriteCommand) => ({ UnprocessedItems: command.input.RequestItems }) };
+    const dynamodb = { send: async (command: BatchWriteItemCommand) => ({ UnprocessedItems: command.input.RequestItems }) };
     await expect(putItems(invoiceItems(normaliseInvoice(invoiceOf(2)), V), { dynamodb: dynamodb as never, tableName: 't', retry: fast })).rejects.toThrow(
       /2 item\(s\) still not accepted after 4 attempts/,
     );
