@@ -64,8 +64,8 @@ export function invoiceItems(lines: NormalisedLine[], version: string): InvoiceI
 /**
  * An item as DynamoDB's wire format, for the values invoiceItems makes: strings, safe integers, exact decimals
  * (NumberValue), null, lists and maps; an undefined member is left out (as the document client's removeUndefinedValues).
- * What util-dynamodb's marshall gives for them, for a tenth of its cost (~1.3 s of the whole dataset's ~1.5 s).
- * Anything else is a programming error: it throws rather than guess a type.
+ * What util-dynamodb's marshall gives for them (a test pins it) at a fifth of its cost: the whole dataset's 52,978 items
+ * in ~0.22 s instead of ~1.23 s. Anything else is a programming error: it throws rather than guess a type.
  */
 export function attributeMap(item: Readonly<Record<string, unknown>>): Record<string, AttributeValue> {
   const map: Record<string, AttributeValue> = {};

@@ -37,8 +37,8 @@ const wireKey = (request: WireWriteRequest): string => {
 
 /**
  * One BatchWriteItem call (at most 25 requests); resolves to the requests DynamoDB left unprocessed, as they were
- * given. The low-level command with items marshalled by attributeMap (the document client's marshalling was ~10% of
- * the stream processor's CPU); the client is still the document client, which sends any command.
+ * given. The low-level command with items marshalled by attributeMap: the document client's marshalling took ~10% of
+ * the stream processor's CPU. The client is still the document client, which sends low-level commands as they are.
  */
 export async function batchWriteOnce(requests: WriteRequest[], target: DynamoDbTarget): Promise<WriteRequest[]> {
   const send = target.dynamodb.send as (command: BatchWriteItemCommand) => Promise<{ UnprocessedItems?: Record<string, WireWriteRequest[]> }>;
