@@ -1,28 +1,36 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 const PAGE_BYTES = 4096;
 
+/*
+ * Read asynchronously (libuv's thread pool), not with readFileSync: the kernel walks a process's page tables to answer
+ * smaps_rollup, ~20 ms for the run's processes while idle and more once their heaps grow, and a synchronous read every
+ * 500 ms stalled this process's event loop, which serves the local Firehose, the Kinesis event source and the loader.
+ */
+
 /** Child process ids of a process (every thread's children), or none once it has ended. */
-function childrenOf(pid: number): number[] {
+async function childrenOf(pid: number): Promise<number[]> {
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    const threads = await readdir(`/proc/${pid}/task`);
+    const lists = await Promise.all(threads.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8')));
+    return lists.flatMap((list) => list.split(' ').filter(Boolean).map(Number));
   } catch {
     return [];
   }
 }
 
-function residentBytes(pid: number): number {
+async function residentBytes(pid: number): Promise<number> {
   try {
-    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+    return Number((await readFile(`/proc/${pid}/statm`, 'utf8')).split(' ')[1]) * PAGE_BYTES;
   } catch {
     return 0;
   }
 }
 
 /** A process's proportional set size: its own pages, and each page it shares divided by the processes sharing it. */
-function proportionalBytes(pid: number): number {
+async function proportionalBytes(pid: number): Promise<number> {
   try {
-    const kib = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    const kib = /^Pss:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
     return kib === undefined ? residentBytes(pid) : Number(kib) * 1024;
   } catch {
     return residentBytes(pid);
@@ -41,33 +49,41 @@ export interface TreeMemory {
  * Resident memory of this process and every process it started (serverless offline, its esbuild, the emulators), from
  * /proc; only this process's own on a system without it. Worker threads count in their process.
  */
-function treeMemory(root = process.pid): TreeMemory {
-  if (residentBytes(root) === 0) return { proportional: process.memoryUsage().rss, residentSum: process.memoryUsage().rss };
+async function treeMemory(root = process.pid): Promise<TreeMemory> {
+  if ((await residentBytes(root)) === 0) return { proportional: process.memoryUsage().rss, residentSum: process.memoryUsage().rss };
   const memory: TreeMemory = { proportional: 0, residentSum: 0 };
   const pending = [root];
   while (pending.length) {
     const pid = pending.pop() as number;
-    memory.proportional += proportionalBytes(pid);
-    memory.residentSum += residentBytes(pid);
-    pending.push(...childrenOf(pid));
+    const [proportional, resident, children] = await Promise.all([proportionalBytes(pid), residentBytes(pid), childrenOf(pid)]);
+    memory.proportional += proportional;
+    memory.residentSum += resident;
+    pending.push(...children);
   }
   return memory;
 }
 
-/** Samples the tree's memory until stopped; returns the peak of each measure (each at its own moment). */
-export function samplePeakMemory(intervalMs = 500): { stop(): TreeMemory } {
+/** Samples the tree's memory until stopped (one sample at a time, every intervalMs); the peak of each measure (each at its own moment). */
+export function samplePeakMemory(intervalMs = 500): { stop(): Promise<TreeMemory> } {
   const peak: TreeMemory = { proportional: 0, residentSum: 0 };
-  const sample = () => {
-    const now = treeMemory();
+  const sample = async () => {
+    const now = await treeMemory();
     peak.proportional = Math.max(peak.proportional, now.proportional);
     peak.residentSum = Math.max(peak.residentSum, now.residentSum);
   };
-  sample();
-  const timer = setInterval(sample, intervalMs);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const loop = async (): Promise<void> => {
+    await sample();
+    if (!stopped) timer = setTimeout(() => void (sampling = loop()), intervalMs);
+  };
+  let sampling = loop();
   return {
-    stop() {
-      clearInterval(timer);
-      sample();
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await sampling;
+      await sample();
       return peak;
     },
   };

@@ -134,7 +134,7 @@ export const streamPath: Bench = {
     }
     await pipeline.settle();
     const endToEndMs = performance.now() - started;
-    const peak = memory.stop();
+    const peak = await memory.stop();
     log(`stream path: every sink settled ${(endToEndMs / 1000).toFixed(1)} s after the first POST`);
 
     const [dynamodb, warehouse] = await Promise.all([
