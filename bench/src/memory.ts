@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename } from 'node:path';
 
 const PAGE_BYTES = 4096;
 
@@ -37,12 +38,28 @@ async function proportionalBytes(pid: number): Promise<number> {
   }
 }
 
-/** Resident memory of a set of processes, two ways. */
+/** What a process of the local run is, for the breakdown: an emulator, a service under serverless offline, or else. */
+async function processName(pid: number): Promise<string> {
+  if (pid === process.pid) return 'this process';
+  try {
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const emulator = args.findIndex((arg) => arg.endsWith('emulator-process.ts'));
+    if (emulator >= 0) return args[emulator + 1] ?? 'emulator';
+    if (args.includes('offline')) return basename(await readlink(`/proc/${pid}/cwd`));
+    return basename(args.find((arg, index) => index > 0 && arg !== '' && !arg.startsWith('-')) ?? args[0] ?? String(pid));
+  } catch {
+    return String(pid);
+  }
+}
+
+/** Resident memory of a set of processes, two ways, and each process's share. */
 export interface TreeMemory {
   /** Each page once: the sum of the processes' PSS (a page shared with processes outside the set counts in part). */
   proportional: number;
   /** The sum of their RSS: a page shared by n of them (Node's own code and libraries, in every process) counts n times. */
   residentSum: number;
+  /** PSS of each process, largest first, by name (see processName). */
+  byProcess: Array<{ name: string; proportional: number }>;
 }
 
 /**
@@ -50,26 +67,37 @@ export interface TreeMemory {
  * /proc; only this process's own on a system without it. Worker threads count in their process.
  */
 async function treeMemory(root = process.pid): Promise<TreeMemory> {
-  if ((await residentBytes(root)) === 0) return { proportional: process.memoryUsage().rss, residentSum: process.memoryUsage().rss };
-  const memory: TreeMemory = { proportional: 0, residentSum: 0 };
+  if ((await residentBytes(root)) === 0) {
+    const { rss } = process.memoryUsage();
+    return { proportional: rss, residentSum: rss, byProcess: [{ name: 'this process', proportional: rss }] };
+  }
+  const memory: TreeMemory = { proportional: 0, residentSum: 0, byProcess: [] };
   const pending = [root];
   while (pending.length) {
     const pid = pending.pop() as number;
-    const [proportional, resident, children] = await Promise.all([proportionalBytes(pid), residentBytes(pid), childrenOf(pid)]);
+    const [proportional, resident, children, name] = await Promise.all([proportionalBytes(pid), residentBytes(pid), childrenOf(pid), processName(pid)]);
     memory.proportional += proportional;
     memory.residentSum += resident;
+    memory.byProcess.push({ name, proportional });
     pending.push(...children);
   }
+  memory.byProcess.sort((a, b) => b.proportional - a.proportional);
   return memory;
 }
 
-/** Samples the tree's memory until stopped (one sample at a time, every intervalMs); the peak of each measure (each at its own moment). */
+/**
+ * Samples the tree's memory until stopped (one sample at a time, every intervalMs): the peak of each sum (each at its
+ * own moment), with the processes' shares at the moment of the PSS peak.
+ */
 export function samplePeakMemory(intervalMs = 500): { stop(): Promise<TreeMemory> } {
-  const peak: TreeMemory = { proportional: 0, residentSum: 0 };
+  let peak: TreeMemory = { proportional: 0, residentSum: 0, byProcess: [] };
   const sample = async () => {
     const now = await treeMemory();
-    peak.proportional = Math.max(peak.proportional, now.proportional);
-    peak.residentSum = Math.max(peak.residentSum, now.residentSum);
+    peak = {
+      proportional: Math.max(peak.proportional, now.proportional),
+      residentSum: Math.max(peak.residentSum, now.residentSum),
+      byProcess: now.proportional > peak.proportional ? now.byProcess : peak.byProcess,
+    };
   };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -182,7 +182,10 @@ export const streamPath: Bench = {
         better: 'lower',
         // Up to round 8 the figure was the RSS sum, which counts Node's own code and libraries once per process: both
         // are shown.
-        detail: `resident, this process and every process it started, each page once (sum of PSS); the sum of their RSS, shared pages once per process: ${grouped(Math.round(peak.residentSum / 2 ** 20))} MiB`,
+        detail: `resident, this process and every process it started, each page once (sum of PSS); the sum of their RSS, shared pages once per process: ${grouped(Math.round(peak.residentSum / 2 ** 20))} MiB; at the peak: ${peak.byProcess
+          .filter((share) => share.proportional >= 2 ** 20)
+          .map((share) => `${share.name} ${grouped(Math.round(share.proportional / 2 ** 20))}`)
+          .join(', ')} MiB`,
         target: { text: '< 2 GB', met: peak.proportional < 2e9 },
       },
       {
