@@ -1,4 +1,11 @@
-import { summariseNotEmulated } from './provision';
+import { independentServices, summariseNotEmulated } from './provision';
+import { readCompose } from './service-definitions';
+
+describe('independentServices', () => {
+  it('are the services of serverless-compose.yml that take no output of another: their prints start with the stack', async () => {
+    expect(independentServices(await readCompose()).map((service) => service.key)).toEqual(['monitoring', 'warehouse']);
+  });
+});
 
 describe('summariseNotEmulated', () => {
   it('says each kind of missing resource once, with how many there are, most first', () => {

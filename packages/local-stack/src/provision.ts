@@ -5,7 +5,7 @@ import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } fro
 import { LOCAL_ACCOUNT, type LocalClients } from '@invoice-pipeline/local-emulators';
 import type { ProvisionedResource } from './endpoints';
 import { resolveIntrinsics, type ProvisionedResourceLike } from './intrinsics';
-import { printService, readCompose, REPO_ROOT, type CfnResource, type ServiceDefinition } from './service-definitions';
+import { printService, readCompose, REPO_ROOT, type CfnResource, type ComposeService, type ServiceDefinition } from './service-definitions';
 
 /** What the local Firehose must offer the provisioner. */
 export interface DeliveryStreamHost {
@@ -149,6 +149,25 @@ async function provisionService(definition: ServiceDefinition, options: Provisio
   }
   result.resources[definition.key] = provisioned;
   return Object.fromEntries(Object.entries(definition.outputs).map(([name, output]) => [name, String(resolveIntrinsics(output.Value, identities))]));
+}
+
+/** The services of serverless-compose.yml that take no other service's outputs: their `sls print` can start at once. */
+export function independentServices(compose: readonly ComposeService[]): Array<ComposeService & { params: Record<string, string> }> {
+  return compose.filter((service): service is ComposeService & { params: Record<string, string> } =>
+    Object.values(service.params).every((param) => typeof param === 'string'),
+  );
+}
+
+/**
+ * Starts `sls print` of the independent services now, ahead of provisionServices, which then finds the same prints
+ * under way (printService keeps them by service, stage and params) and reports any failure. On a first run (nothing
+ * printed on disk yet) each print loads the Serverless Framework for seconds, and these ran only once the emulators and
+ * the warehouse were up; the CPU is a third idle while those start.
+ */
+export async function printIndependentServicesAhead(stage: string, root = REPO_ROOT): Promise<void> {
+  for (const service of independentServices(await readCompose(root))) {
+    printService(service.key, service.path, stage, service.params).catch(() => undefined);
+  }
 }
 
 /**

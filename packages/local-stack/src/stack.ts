@@ -10,7 +10,7 @@ import { startLocalSqs } from './local-sqs';
 import { Stoppers } from './stoppers';
 import { startSupervisedEmulator } from './supervisor';
 import { freePort } from './ports';
-import { provisionServices, summariseNotEmulated, type ProvisionResult } from './provision';
+import { printIndependentServicesAhead, provisionServices, summariseNotEmulated, type ProvisionResult } from './provision';
 import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
 import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
 import { connectWarehouse, localLoaderSession, startEmbeddedWarehouse, type Warehouse } from './warehouse';
@@ -73,6 +73,8 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     for (const part of ['kinesis', 'dynamodb', 's3', 'sqs', 'firehose', 'warehouse', 'glue', 'endpoints.json']) await rm(join(options.dir, part), { recursive: true, force: true });
   }
   await mkdir(options.dir, { recursive: true });
+  // Failures show when provisioning awaits the same prints.
+  void printIndependentServicesAhead(stage).catch(() => undefined);
 
   const stoppers = new Stoppers();
   const track = (server: RunningServer) => {
