@@ -60,6 +60,8 @@ export interface TreeMemory {
   residentSum: number;
   /** PSS of each process, largest first, by name (see processName). */
   byProcess: Array<{ name: string; proportional: number }>;
+  /** When the PSS sum peaked, in ms since the sampling began. */
+  peakAtMs?: number;
 }
 
 /**
@@ -87,16 +89,19 @@ async function treeMemory(root = process.pid): Promise<TreeMemory> {
 
 /**
  * Samples the tree's memory until stopped (one sample at a time, every intervalMs): the peak of each sum (each at its
- * own moment), with the processes' shares at the moment of the PSS peak.
+ * own moment), with the processes' shares at the moment of the PSS peak, and when that was.
  */
 export function samplePeakMemory(intervalMs = 500): { stop(): Promise<TreeMemory> } {
+  const began = performance.now();
   let peak: TreeMemory = { proportional: 0, residentSum: 0, byProcess: [] };
   const sample = async () => {
     const now = await treeMemory();
+    const higher = now.proportional > peak.proportional;
     peak = {
       proportional: Math.max(peak.proportional, now.proportional),
       residentSum: Math.max(peak.residentSum, now.residentSum),
-      byProcess: now.proportional > peak.proportional ? now.byProcess : peak.byProcess,
+      byProcess: higher ? now.byProcess : peak.byProcess,
+      peakAtMs: higher ? performance.now() - began : peak.peakAtMs,
     };
   };
   let stopped = false;

@@ -182,7 +182,7 @@ export const streamPath: Bench = {
         better: 'lower',
         // Up to round 8 the figure was the RSS sum, which counts Node's own code and libraries once per process: both
         // are shown.
-        detail: `resident, this process and every process it started, each page once (sum of PSS); the sum of their RSS, shared pages once per process: ${grouped(Math.round(peak.residentSum / 2 ** 20))} MiB; at the peak: ${peak.byProcess
+        detail: `resident, this process and every process it started, each page once (sum of PSS); the sum of their RSS, shared pages once per process: ${grouped(Math.round(peak.residentSum / 2 ** 20))} MiB; at the peak (${((peak.peakAtMs ?? 0) / 1000).toFixed(0)} s after the first POST): ${peak.byProcess
           .filter((share) => share.proportional >= 2 ** 20)
           .map((share) => `${share.name} ${grouped(Math.round(share.proportional / 2 ** 20))}`)
           .join(', ')} MiB`,
