@@ -19,21 +19,22 @@ export interface DynamoDbTarget {
 
 export type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteRequest: { Key: { pk: string; sk: string } } };
 
+const keyText = (pk: unknown, sk: unknown): string => `${String(pk)}\u0000${String(sk)}`;
+
 /** The key a write request is about: unique within one BatchWriteItem call (DynamoDB refuses two requests on one key). */
 export const requestKey = (request: WriteRequest): string => {
   const { pk, sk } = 'PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key;
-  return `${pk}\u0000${sk}`;
+  return keyText(pk, sk);
+};
+
+/** The same key of a request as DynamoDB hands it back (UnprocessedItems: marshalled copies). */
+const wireKey = (request: WireWriteRequest): string => {
+  const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
+  return keyText(key.pk?.S, key.sk?.S);
 };
 
 const toWire = (request: WriteRequest): WireWriteRequest =>
-  'PutRequest' in request
-    ? { PutRequest: { Item: attributeMap(request.PutRequest.Item) } }
-    : { DeleteRequest: { Key: { pk: { S: request.DeleteRequest.Key.pk }, sk: { S: request.DeleteRequest.Key.sk } } } };
-
-const wireKey = (request: WireWriteRequest): string => {
-  const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
-  return `${key.pk?.S}\u0000${key.sk?.S}`;
-};
+  'PutRequest' in request ? { PutRequest: { Item: attributeMap(request.PutRequest.Item) } } : { DeleteRequest: { Key: attributeMap(request.DeleteRequest.Key) } };
 
 /**
  * One BatchWriteItem call (at most 25 requests); resolves to the requests DynamoDB left unprocessed, as they were
