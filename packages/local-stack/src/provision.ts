@@ -151,11 +151,13 @@ async function provisionService(definition: ServiceDefinition, options: Provisio
   return Object.fromEntries(Object.entries(definition.outputs).map(([name, output]) => [name, String(resolveIntrinsics(output.Value, identities))]));
 }
 
+/** A service can be printed once every output it takes as a param is known (`outputs`, by service). */
+const readyToPrint = (service: ComposeService, outputs: Readonly<Record<string, unknown>>): boolean =>
+  Object.values(service.params).every((param) => typeof param === 'string' || outputs[param.service] !== undefined);
+
 /** The services of serverless-compose.yml that take no other service's outputs: their `sls print` can start at once. */
 export function independentServices(compose: readonly ComposeService[]): Array<ComposeService & { params: Record<string, string> }> {
-  return compose.filter((service): service is ComposeService & { params: Record<string, string> } =>
-    Object.values(service.params).every((param) => typeof param === 'string'),
-  );
+  return compose.filter((service): service is ComposeService & { params: Record<string, string> } => readyToPrint(service, {}));
 }
 
 /**
@@ -180,9 +182,7 @@ export async function provisionServices(options: ProvisionOptions): Promise<Prov
   const pending = new Map(compose.map((service) => [service.key, service]));
   while (pending.size > 0) {
     // Services whose params are all available run together (`sls print` takes seconds each).
-    const ready = [...pending.values()].filter((service) =>
-      Object.values(service.params).every((param) => typeof param === 'string' || result.outputs[param.service]),
-    );
+    const ready = [...pending.values()].filter((service) => readyToPrint(service, result.outputs));
     if (ready.length === 0) throw new Error(`serverless-compose.yml: circular or unknown output references among ${[...pending.keys()].join(', ')}`);
     const definitions = await Promise.all(
       ready.map((service) => {
