@@ -38,8 +38,17 @@ async function proportionalBytes(pid: number): Promise<number> {
   }
 }
 
+/** Names already read, by pid: a process keeps its command line, and each sample would read it again. */
+const names = new Map<number, Promise<string>>();
+
 /** What a process of the local run is, for the breakdown: an emulator, a service under serverless offline, or else. */
-async function processName(pid: number): Promise<string> {
+function processName(pid: number): Promise<string> {
+  let name = names.get(pid);
+  if (!name) names.set(pid, (name = readProcessName(pid)));
+  return name;
+}
+
+async function readProcessName(pid: number): Promise<string> {
   if (pid === process.pid) return 'this process';
   try {
     const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
