@@ -1,5 +1,5 @@
 import { normaliseInvoice, recordVersion, type Invoice } from '@invoice-pipeline/transactions';
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type WriteRequest as WireWriteRequest } from '@aws-sdk/client-dynamodb';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { toWarehouseRow } from '@invoice-pipeline/warehouse';
 import { decodeInvoiceRecord } from '../src/invoices/decode';
@@ -9,7 +9,7 @@ import { attributeMap, invoiceItems, LINES_PER_ITEM } from '../src/invoices/dyna
 import { supersededInBatch } from '../src/invoices/newest-in-batch';
 import { packWarehouseRecords, sendToWarehouse } from '../src/invoices/send-warehouse';
 import { SinkRefusedError } from '../src/invoices/sink-refusal';
-import { putItems } from '../src/invoices/write-dynamodb';
+import { batchWriteOnce, putItems, type WriteRequest } from '../src/invoices/write-dynamodb';
 
 const V = recordVersion('49590338271490256608559692538361571095921575989136588898');
 const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 };
@@ -83,6 +83,19 @@ describe('writing to DynamoDB', () => {
     await putItems(items, { dynamodb: dynamodb as never, tableName: 't', retry: { ...fast, maxAttempts: 11 } });
     expect(written.sort()).toEqual(items.map((i) => i.sk).sort());
     expect(calls).toBeGreaterThan(2);
+  });
+
+  it('gives back the very requests DynamoDB left unprocessed, and every request of the call when its reply names one not sent', async () => {
+    const requests: WriteRequest[] = invoiceItems(normaliseInvoice(invoiceOf(3)), V).map((Item) => ({ PutRequest: { Item } }));
+    let reply: (sent: WireWriteRequest[]) => WireWriteRequest[] = () => [];
+    const dynamodb = { send: async (command: BatchWriteItemCommand) => ({ UnprocessedItems: { t: JSON.parse(JSON.stringify(reply(command.input.RequestItems?.t ?? []))) } }) };
+    const target = { dynamodb: dynamodb as never, tableName: 't' };
+    reply = (sent) => sent.slice(1);
+    const left = await batchWriteOnce(requests, target);
+    expect(left).toHaveLength(requests.length - 1);
+    left.forEach((request, index) => expect(request).toBe(requests[index + 1]));
+    reply = (sent) => [{ PutRequest: { Item: { ...sent[0]?.PutRequest?.Item, sk: { S: 'LINES#9999' } } } }];
+    expect(await batchWriteOnce(requests, target)).toBe(requests);
   });
 
   it('fails loudly, naming what is left, when retries run out', async () => {

@@ -11,7 +11,6 @@ import {
   putFirstHeaders,
   putHeader,
   removeRefusedVersion,
-  requestKey,
   staleLineDeletes,
   type DynamoDbTarget,
   type WriteRequest,
@@ -60,12 +59,10 @@ interface Pending {
   requests: WriteRequest[];
 }
 
-/** The owned requests of a call that DynamoDB left unprocessed (matched by key: unique within a call). */
+/** The owned requests of a call that DynamoDB left unprocessed (batchWriteOnce returns the very request objects sent). */
 function unprocessedOf(call: Owned<Pending, WriteRequest>[], unprocessed: WriteRequest[]): Owned<Pending, WriteRequest>[] {
-  const byKey = new Map(call.map((item) => [requestKey(item.value), item]));
-  const matched = unprocessed.map((request) => byKey.get(requestKey(request)));
-  // A reply naming a request that was not sent cannot be mapped: send the whole call again (puts are idempotent).
-  return matched.every((item) => item !== undefined) ? matched : call;
+  const left = new Set(unprocessed);
+  return call.filter((item) => left.has(item.value));
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));

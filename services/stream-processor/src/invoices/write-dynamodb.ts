@@ -22,7 +22,7 @@ export type WriteRequest = { PutRequest: { Item: InvoiceItem } } | { DeleteReque
 const keyText = (pk: unknown, sk: unknown): string => `${String(pk)}\u0000${String(sk)}`;
 
 /** The key a write request is about: unique within one BatchWriteItem call (DynamoDB refuses two requests on one key). */
-export const requestKey = (request: WriteRequest): string => {
+const requestKey = (request: WriteRequest): string => {
   const { pk, sk } = 'PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key;
   return keyText(pk, sk);
 };
@@ -37,9 +37,11 @@ const toWire = (request: WriteRequest): WireWriteRequest =>
   'PutRequest' in request ? { PutRequest: { Item: attributeMap(request.PutRequest.Item) } } : { DeleteRequest: { Key: attributeMap(request.DeleteRequest.Key) } };
 
 /**
- * One BatchWriteItem call (at most 25 requests); resolves to the requests DynamoDB left unprocessed, as they were
- * given. The low-level command with items marshalled by attributeMap: the document client's marshalling took ~10% of
- * the stream processor's CPU. The client is still the document client, which sends low-level commands as they are.
+ * One BatchWriteItem call (at most 25 requests); resolves to the requests DynamoDB left unprocessed, the very objects
+ * given. A reply naming a request that was not sent cannot be mapped back: then every request of the call is returned,
+ * to be sent again (puts and deletes are idempotent). The low-level command with items marshalled by attributeMap: the
+ * document client's marshalling took ~10% of the stream processor's CPU. The client is still the document client,
+ * which sends low-level commands as they are.
  */
 export async function batchWriteOnce(requests: WriteRequest[], target: DynamoDbTarget): Promise<WriteRequest[]> {
   const send = target.dynamodb.send as (command: BatchWriteItemCommand) => Promise<{ UnprocessedItems?: Record<string, WireWriteRequest[]> }>;
@@ -47,11 +49,8 @@ export async function batchWriteOnce(requests: WriteRequest[], target: DynamoDbT
   const unprocessed = reply.UnprocessedItems?.[target.tableName] ?? [];
   if (unprocessed.length === 0) return [];
   const byKey = new Map(requests.map((request) => [requestKey(request), request]));
-  return unprocessed.map((request) => {
-    const sent = byKey.get(wireKey(request));
-    if (!sent) throw new Error(`DynamoDB ${target.tableName} left unprocessed a request that was not sent (${wireKey(request)})`);
-    return sent;
-  });
+  const sent = unprocessed.map((request) => byKey.get(wireKey(request)));
+  return sent.every((request) => request !== undefined) ? sent : requests;
 }
 
 /** BatchWriteItem in chunks of 25, retrying UnprocessedItems with backoff until none is left. */
