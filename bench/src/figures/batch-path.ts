@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDbTransform, loadDumpFile } from '@invoice-pipeline/local-glue';
-import { freePort, readWarehouseTotals, startEmbeddedWarehouse } from '@invoice-pipeline/local-stack';
+import { readWarehouseTotals, startEmbeddedWarehouse } from '@invoice-pipeline/local-stack';
 import { BUNDLED_DATASET, summariseSource } from '@invoice-pipeline/transactions/files';
 import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { grouped, perSecond, type Bench } from '../figure';
@@ -49,7 +49,7 @@ export const batchPath: Bench = {
   needs: 'nothing',
   async run({ smoke, log }) {
     const dir = await mkdtemp(join(tmpdir(), 'bench-batch-'));
-    const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    const warehouse = await startEmbeddedWarehouse({});
     try {
       const dump = await writeDump(dir, smoke);
       const source = (await summariseSource(dump)).totals;

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
+import { startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
 import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES, type WarehouseRow } from '@invoice-pipeline/warehouse';
 import { runAnalyticsQuery } from '@invoice-pipeline/warehouse/analytics';
 import { readSliceRows } from '@invoice-pipeline/warehouse/testing';
@@ -33,7 +33,7 @@ const kpiShows = (key: string, text: string) =>
 
 beforeAll(async () => {
   slice = await readSliceRows();
-  warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+  warehouse = await startEmbeddedWarehouse({});
   await load(slice.filter((l) => l.invoice_date < '2011-12-01'));
   analytics = connectAnalytics(warehouse.url);
   const badRows = [{ key: 'bad-rows/dt=2011-11-01/shardId-000000000000/1.json', lastModified: new Date() }];

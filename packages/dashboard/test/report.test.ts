@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
+import { startEmbeddedWarehouse, type Warehouse } from '@invoice-pipeline/local-stack';
 import { WAREHOUSE_COLUMNS, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
 import { ANALYTICS_QUERY_NAMES, runAnalyticsQuery } from '@invoice-pipeline/warehouse/analytics';
 import { readSliceRows } from '@invoice-pipeline/warehouse/testing';
@@ -19,7 +19,7 @@ let warehouse: Warehouse;
 let out: string;
 
 beforeAll(async () => {
-  warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+  warehouse = await startEmbeddedWarehouse({});
   const rows = await readSliceRows();
   await warehouse.copyRows(WAREHOUSE_TABLES.lines, WAREHOUSE_COLUMNS.map((c) => c.name), rows as unknown as Record<string, unknown>[]);
   out = await mkdtemp(join(tmpdir(), 'report-'));

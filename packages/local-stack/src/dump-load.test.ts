@@ -48,7 +48,7 @@ describe('loading dumps into the warehouse (local Glue on the embedded warehouse
     },
   };
   beforeAll(async () => {
-    warehouse = await startEmbeddedWarehouse({ port: 0 });
+    warehouse = await startEmbeddedWarehouse({});
     dir = await mkdtemp(join(tmpdir(), 'dump-load-'));
   }, 180_000);
   afterAll(async () => {

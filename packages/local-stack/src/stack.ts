@@ -9,7 +9,6 @@ import { localSqsClient, writeEndpoints, type Endpoints } from './endpoints';
 import { startLocalSqs } from './local-sqs';
 import { Stoppers } from './stoppers';
 import { startSupervisedEmulator } from './supervisor';
-import { freePort } from './ports';
 import { printIndependentServicesAhead, provisionServices, summariseNotEmulated, type ProvisionResult } from './provision';
 import { loadStagedFiles, STAGED_PREFIX } from '@invoice-pipeline/warehouse';
 import { listStagedFiles, moveToLoaded } from '@invoice-pipeline/warehouse/s3';
@@ -92,7 +91,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     ]);
     const warehouse = options.warehouseUrl
       ? await connectWarehouse(options.warehouseUrl)
-      : await startEmbeddedWarehouse({ port: ports.warehouse || (await freePort()), dataDir: join(options.dir, 'warehouse') });
+      : await startEmbeddedWarehouse({ port: ports.warehouse, dataDir: join(options.dir, 'warehouse') });
     stoppers.push(() => warehouse.close());
     log(`kinesis ${kinesis.endpoint}, dynamodb ${dynamodb.endpoint}, s3 ${s3.endpoint}, warehouse ${warehouse.url}`);
 

@@ -86,6 +86,7 @@ export type EngineRequest =
 
 export interface EngineSettings {
   dataDir?: string;
+  /** 0: any free port, chosen as the server binds. */
   port: number;
 }
 
@@ -105,14 +106,16 @@ const copyFromBlob = (table: string, columns: readonly string[]) => `COPY ${tabl
 /** Thrown inside PGlite's transaction to roll it back when the main thread ends it without a commit. */
 const ROLLBACK = Symbol('rollback');
 
-/** Starts PGlite and its server, then answers the main thread's requests until `close`. */
-async function serveEngine(settings: EngineSettings, port: NonNullable<typeof parentPort>): Promise<void> {
+/** Starts PGlite and its server, then answers the main thread's requests until `close`; resolves to the bound port. */
+async function serveEngine(settings: EngineSettings, port: NonNullable<typeof parentPort>): Promise<number> {
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`, '-c', `random_page_cost=${RANDOM_PAGE_COST}`];
   const db = settings.dataDir ? new PGlite(settings.dataDir, { startParams }) : new PGlite({ startParams });
   await db.waitReady;
   const memfs = settings.dataDir ? undefined : memfsOf(db);
   if (memfs) growFilesGeometrically(memfs);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: settings.port, maxConnections: 16 });
+  let boundPort = settings.port;
+  server.addEventListener('listening', (event) => (boundPort = (event as CustomEvent<{ port: number }>).detail.port));
   await server.start();
 
   type Tx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
@@ -171,6 +174,7 @@ async function serveEngine(settings: EngineSettings, port: NonNullable<typeof pa
       (error: unknown) => port.postMessage({ id, error: serialiseError(error) }),
     );
   });
+  return boundPort;
 }
 
 /** The worker's entry: `workerData` holds the EngineSettings. */
@@ -178,7 +182,7 @@ export function runEngineWorker(): void {
   if (!parentPort) throw new Error('the warehouse engine runs on a worker thread');
   const port = parentPort;
   serveEngine(workerData as EngineSettings, port).then(
-    () => port.postMessage({ ready: true }),
+    (boundPort) => port.postMessage({ ready: true, port: boundPort }),
     (error: unknown) => port.postMessage({ failed: serialiseError(error) }),
   );
 }

@@ -1,6 +1,6 @@
 import { recordVersion } from '@invoice-pipeline/transactions';
 import { mergeStagedStatements, WAREHOUSE_TABLES } from '@invoice-pipeline/warehouse';
-import { freePort } from '../ports';
+import { Client } from 'pg';
 import { startEmbeddedWarehouse } from './embedded';
 
 /**
@@ -10,8 +10,32 @@ import { startEmbeddedWarehouse } from './embedded';
  * stood still for the whole statement.
  */
 describe('the embedded warehouse, on its own thread', () => {
+  // A port found free before PGlite's seconds-long start could be taken meanwhile (tests of two jest workers collided
+  // on one: EADDRINUSE); without a port the server binds any free one and its URL names it.
+  it('binds a free port of its own when given none, and its URL names that port', async () => {
+    const started = await Promise.allSettled([startEmbeddedWarehouse({}), startEmbeddedWarehouse({})]);
+    const warehouses = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    try {
+      for (const result of started) if (result.status === 'rejected') throw result.reason;
+      const ports = warehouses.map((warehouse) => Number(new URL(warehouse.url).port));
+      expect(ports.every((port) => port > 0)).toBe(true);
+      expect(new Set(ports).size).toBe(2);
+      for (const warehouse of warehouses) {
+        const client = new Client({ connectionString: warehouse.url });
+        await client.connect();
+        try {
+          expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+        } finally {
+          await client.end();
+        }
+      }
+    } finally {
+      await Promise.all(warehouses.map((warehouse) => warehouse.close()));
+    }
+  }, 120_000);
+
   it("keeps this thread's event loop free while a long statement runs", async () => {
-    const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    const warehouse = await startEmbeddedWarehouse({});
     try {
       let last = performance.now();
       let longestGap = 0;
@@ -34,7 +58,7 @@ describe('the embedded warehouse, on its own thread', () => {
   }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
 
   it('carries a Postgres error across with its fields, and a failed transaction leaves nothing', async () => {
-    const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    const warehouse = await startEmbeddedWarehouse({});
     try {
       await warehouse.query('CREATE TABLE t (k INTEGER PRIMARY KEY)');
       await expect(
@@ -52,7 +76,7 @@ describe('the embedded warehouse, on its own thread', () => {
   }, 120_000);
 
   it("probes the key index, not the whole table, for a merge's superseded lines once invoice_lines is big", async () => {
-    const warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    const warehouse = await startEmbeddedWarehouse({});
     try {
       await warehouse.migrate();
       const { lines } = WAREHOUSE_TABLES;

@@ -6,8 +6,11 @@ import type { EngineError, EngineRequest, EngineSettings } from './embedded-engi
 export interface EmbeddedWarehouseOptions {
   /** Folder that keeps the database between runs; in memory when absent. */
   dataDir?: string;
-  /** Port of the Postgres wire protocol server on 127.0.0.1. */
-  port: number;
+  /**
+   * Port of the Postgres wire protocol server on 127.0.0.1. Absent or 0: a free port, chosen as the server binds (a
+   * port found free beforehand could be taken by another process during the seconds PGlite takes to start).
+   */
+  port?: number;
 }
 
 // The engine's thread runs TypeScript through tsx's require hook, as the emulator processes do.
@@ -83,12 +86,12 @@ function engineSession(call: ReturnType<typeof engineChannel>): SqlSession {
  * Loads and queries reach it as messages (the Firehose loader's COPY too); clients share one serialised backend.
  */
 export async function startEmbeddedWarehouse(options: EmbeddedWarehouseOptions): Promise<Warehouse> {
-  const settings: EngineSettings = { port: options.port, ...(options.dataDir ? { dataDir: options.dataDir } : {}) };
+  const settings: EngineSettings = { port: options.port ?? 0, ...(options.dataDir ? { dataDir: options.dataDir } : {}) };
   const worker = new Worker(ENGINE_SOURCE, { eval: true, workerData: settings });
   const call = engineChannel(worker);
-  await new Promise<void>((ready, failed) => {
-    const started = (message: { ready?: boolean; failed?: EngineError }) => {
-      if (message.ready) ready();
+  const port = await new Promise<number>((ready, failed) => {
+    const started = (message: { ready?: boolean; port?: number; failed?: EngineError }) => {
+      if (message.ready) ready(message.port ?? settings.port);
       else if (message.failed) failed(toError(message.failed));
       else return;
       worker.off('message', started);
@@ -97,7 +100,7 @@ export async function startEmbeddedWarehouse(options: EmbeddedWarehouseOptions):
     worker.once('error', (error) => failed(Object.assign(new Error(`the embedded warehouse failed to start: ${error.message}`), { cause: error })));
     worker.once('exit', (code) => failed(new Error(`the embedded warehouse's thread ended while starting (exit code ${code})`)));
   });
-  const url = `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres?sslmode=disable`;
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
   const warehouse = new Warehouse(url, engineSession(call), async () => {
     await call({ op: 'close' }).catch(() => undefined);
     await worker.terminate();

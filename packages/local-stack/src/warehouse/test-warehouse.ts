@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { freePort } from '../ports';
 import { startEmbeddedWarehouse } from './embedded';
 import { connectWarehouse, type Warehouse } from '@invoice-pipeline/warehouse/postgres';
 
@@ -18,7 +17,7 @@ if (!WAREHOUSE_TEST_URL) {
 
 /** A fresh, migrated warehouse: an embedded one, or a new database on the WAREHOUSE_TEST_URL server (dropped on close). */
 export async function startTestWarehouse(engine: 'embedded' | 'postgres'): Promise<Warehouse> {
-  if (engine === 'embedded' || !WAREHOUSE_TEST_URL) return startEmbeddedWarehouse({ port: await freePort() });
+  if (engine === 'embedded' || !WAREHOUSE_TEST_URL) return startEmbeddedWarehouse({});
   const name = `warehouse_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: WAREHOUSE_TEST_URL });
   await admin.connect();

@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../ports';
 import { startEmbeddedWarehouse } from './embedded';
 
 const invoice: Invoice = {
@@ -29,7 +28,7 @@ describe('the embedded warehouse', () => {
   let client: Client;
 
   beforeAll(async () => {
-    warehouse = await startEmbeddedWarehouse({ port: await freePort() });
+    warehouse = await startEmbeddedWarehouse({});
     client = new Client({ connectionString: warehouse.url });
     await client.connect();
   }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
@@ -92,7 +91,7 @@ describe('a warehouse given by WAREHOUSE_URL', () => {
   let remote: Warehouse;
 
   beforeAll(async () => {
-    server = await startEmbeddedWarehouse({ port: await freePort() });
+    server = await startEmbeddedWarehouse({});
     remote = await connectWarehouse(server.url);
   }, 120_000); // PGlite compiles its WASM at start: slow on a loaded machine
 
@@ -120,7 +119,7 @@ describe('the embedded warehouse started in an empty folder', () => {
   it("keeps one Postgres instance resident, not initdb's as well", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'embedded-warehouse-'));
     const before = process.memoryUsage().external;
-    const warehouse = await startEmbeddedWarehouse({ port: await freePort(), dataDir: dir });
+    const warehouse = await startEmbeddedWarehouse({ dataDir: dir });
     try {
       // Its own WASM memory (128 MB at least) and little else; initdb's instance and the copy of the data folder it
       // made (~430 MB more) were dropped during start-up and are collected before it returns.
